@@ -1,0 +1,140 @@
+import numpy as np
+import pytest
+import torch
+import xarray as xr
+
+from xinr.coords import (
+    decode_labels,
+    encode_labels,
+    find_layout,
+    spatial_points,
+    wraps_around,
+)
+from xinr.encoding import Encoding
+from xinr.errors import CoordinateError
+
+
+def grid(lat_name="lat", lon_name="lon", attrs=None):
+    da = xr.DataArray(
+        np.zeros((2, 3, 4)),
+        dims=("time", "y", "x"),
+        coords={lat_name: ("y", [0.0, 1, 2], attrs or {}), lon_name: ("x", [0.0, 1, 2, 3])},
+    )
+    return da
+
+
+def test_find_by_common_name_and_explicit():
+    lay = find_layout(grid("latitude", "longitude"))
+    assert (lay.lat, lon := lay.lon) == ("latitude", "longitude") and lon
+    assert lay.dims == ("y", "x") and lay.snapshot_dims == ("time",)
+    lay = find_layout(grid("a", "b"), lat="a", lon="b")
+    assert lay.lat == "a"
+
+
+def test_find_by_cf_attributes():
+    da = grid("yy", "lon", {"units": "degrees_north"})
+    assert find_layout(da).lat == "yy"
+    da = grid("yy", "lon", {"standard_name": "latitude"})
+    assert find_layout(da).lat == "yy"
+
+
+def test_missing_latlon_error():
+    with pytest.raises(CoordinateError, match="Could not find a latitude coordinate.*lat="):
+        find_layout(grid("foo", "lon"))
+    with pytest.raises(CoordinateError, match="'nope' is not a coordinate"):
+        find_layout(grid(), lat="nope")
+
+
+def test_curvilinear_and_station_layouts():
+    lat2 = np.array([[0.0, 1], [2, 3]])
+    da = xr.DataArray(
+        np.zeros((2, 2)),
+        dims=("j", "i"),
+        coords={"lat": (("j", "i"), lat2), "lon": (("j", "i"), lat2 + 10)},
+    )
+    lay = find_layout(da)
+    assert lay.dims == ("j", "i")
+    lat, lon = spatial_points(da, lay)
+    np.testing.assert_array_equal(lat, lat2.ravel())
+    st = xr.DataArray(
+        np.zeros((3, 5)),
+        dims=("time", "station"),
+        coords={"lat": ("station", np.arange(5.0)), "lon": ("station", np.arange(5.0))},
+    )
+    lay = find_layout(st)
+    assert lay.dims == ("station",) and lay.snapshot_dims == ("time",)
+
+
+def test_transposed_grid_points_follow_dims():
+    da = grid().transpose("time", "x", "y")
+    lay = find_layout(da)
+    assert lay.dims == ("x", "y")
+    lat, lon = spatial_points(da, lay)
+    assert lat[:3].tolist() == [0, 1, 2] and lon[:3].tolist() == [0, 0, 0]
+
+
+def test_bad_coordinates():
+    da = grid()
+    with pytest.raises(CoordinateError, match="outside \\[-90, 90\\]"):
+        spatial_points(da.assign_coords(lat=("y", [0.0, 1, 100])), find_layout(da))
+    with pytest.raises(CoordinateError, match="NaN or infinite"):
+        spatial_points(da.assign_coords(lon=("x", [0.0, np.nan, 2, 3])), find_layout(da))
+
+
+def test_wraps_around():
+    assert wraps_around(np.arange(0, 360, 2.0))
+    assert wraps_around(np.arange(-180, 180, 2.0))
+    assert not wraps_around(np.arange(0, 90, 2.0))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.arange(3),
+        np.array(["2000-01-01", "2000-02-01"], dtype="datetime64[ns]"),
+        np.array([1.5, 2.5]),
+    ],
+)
+def test_label_round_trip(values):
+    np.testing.assert_array_equal(decode_labels(encode_labels(values)), values)
+
+
+def test_cftime_label_round_trip():
+    cftime = pytest.importorskip("cftime")
+    v = np.array([cftime.DatetimeNoLeap(2000, 2, 28), cftime.DatetimeNoLeap(2000, 3, 1)])
+    out = decode_labels(encode_labels(v))
+    assert list(out) == list(v)
+
+
+@pytest.mark.parametrize("kind", ["sphere", "sh"])
+def test_sphere_encodings_ignore_longitude_convention(kind):
+    rng = np.random.default_rng(0)
+    lat = rng.uniform(-90, 90, 50)
+    lon = rng.uniform(-180, 180, 50)
+    enc = Encoding(kind, degree=6)
+    a = enc(lat, lon)
+    for shifted in (lon + 360, np.mod(lon, 360), lon - 720):
+        torch.testing.assert_close(enc(lat, shifted), a, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("kind", ["sphere", "sh"])
+def test_no_jump_at_dateline_or_poles(kind):
+    enc = Encoding(kind, degree=6)
+    eps = 1e-4
+    a, b = enc([10.0], [180 - eps]), enc([10.0], [-180 + eps])
+    assert float((a - b).abs().max()) < 1e-2
+    # every longitude at the pole is the same place
+    p = enc([90.0] * 4, [0.0, 90, 180, 270])
+    assert float((p - p[0]).abs().max()) < 1e-5
+
+
+def test_box_encoding_same_place_same_input_and_dateline_region():
+    enc = Encoding("box", [0.0, 10.0], [170.0, -170.0])
+    x = enc([5.0, 5.0], [180.0, -180.0])
+    torch.testing.assert_close(x[0], x[1])
+    assert 0.4 < float(x[0, 1]) < 0.6  # 180 lies in the middle of the 170..190 region
+
+
+def test_unknown_encoding():
+    with pytest.raises(ValueError, match="Unknown encoding 'cube'"):
+        Encoding("cube")

@@ -1,0 +1,203 @@
+import copy
+import warnings
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import xinr
+from xinr.errors import CoordinateError, DataError, NotFittedError
+
+from .conftest import FAST, analytic_field
+
+
+def assert_unchanged(before, after):
+    xr.testing.assert_identical(before, after)
+    assert before.attrs == after.attrs
+    for k in before.coords:
+        assert before[k].attrs == after[k].attrs
+
+
+def test_fit_reconstruct_keeps_labels(any_field):
+    truth, obs = any_field
+    before = copy.deepcopy(obs)
+    fitted = obs.inr.fit(**FAST)
+    assert isinstance(fitted, xinr.INR)
+    assert_unchanged(before, obs)
+    out = obs.inr.reconstruct()
+    assert out.dims == truth.dims and out.shape == truth.shape
+    assert out.name == "tas" and out.attrs["units"] == "K"
+    assert out.attrs["xinr_model"] == "mmgn" and out.attrs["xinr_version"] == xinr.__version__
+    xr.testing.assert_identical(out.time, truth.time)
+    assert np.isfinite(out.values).all()
+
+
+def test_dimension_order_follows_source():
+    truth, obs = analytic_field()
+    obs = obs.transpose("lon", "time", "lat")
+    out = obs.inr.fit(**FAST).reconstruct()
+    assert out.dims == ("lon", "time", "lat")
+
+
+def test_reconstruct_on_other_targets(field):
+    truth, obs = field
+    fitted = xinr.INR(**FAST).fit(obs)
+    fine = fitted.reconstruct({"lat": np.linspace(-70, 70, 5), "lon": np.arange(-180, 180, 30.0)})
+    assert fine.dims == ("time", "lat", "lon") and fine.shape == (4, 5, 12)
+    # a DataArray target with a subset of times and a non-index time label
+    tgt = truth.isel(time=[1, 3], lat=slice(0, 4)).assign_coords(doy=("time", [2, 4]))
+    out = fitted.reconstruct(tgt)
+    assert out.shape == (2, 4, 36)
+    assert out.doy.values.tolist() == [2, 4]
+    np.testing.assert_array_equal(out.time.values, tgt.time.values)
+    # a Dataset target; curvilinear 2-D lat/lon
+    lat2, lon2 = np.meshgrid(np.linspace(-30, 30, 3), np.linspace(0, 90, 4), indexing="ij")
+    curv = xr.Dataset(coords={"lat": (("y", "x"), lat2), "lon": (("y", "x"), lon2)})
+    out = fitted.reconstruct(curv)
+    assert out.dims == ("time", "y", "x")
+
+
+def test_no_seam_at_dateline(field):
+    """0 and 360 degrees are the same input: reconstructing there gives the same value."""
+    _, obs = field
+    fitted = xinr.INR(**FAST).fit(obs)
+    a = fitted.reconstruct({"lat": [10.0, -20.0], "lon": [0.0]})
+    b = fitted.reconstruct({"lat": [10.0, -20.0], "lon": [360.0]})
+    c = fitted.reconstruct({"lat": [10.0, -20.0], "lon": [-360.0]})
+    np.testing.assert_allclose(a.values, b.values, atol=1e-5)
+    np.testing.assert_allclose(a.values, c.values, atol=1e-5)
+
+
+def test_predict_pointwise(field):
+    truth, obs = field
+    fitted = obs.inr.fit(**FAST)
+    grid = fitted.reconstruct()
+    lat = truth.lat.values[[2, 5, 9]]
+    lon = truth.lon.values[[1, 7, 30]]
+    times = truth.time.values[[0, 3, 2]]
+    pts = fitted.predict(lat=lat, lon=lon, time=times)
+    expect = [
+        grid.sel(time=t, lat=a, lon=o).item() for t, a, o in zip(times, lat, lon, strict=True)
+    ]
+    np.testing.assert_allclose(pts, expect, rtol=1e-5)
+    # DataArray indexers keep their dims
+    st = xr.DataArray(lat, dims="station")
+    out = fitted.predict(st, xr.DataArray(lon, dims="station"))
+    assert out.dims == ("time", "station")
+
+
+def test_unknown_time_is_clear(field):
+    _, obs = field
+    fitted = obs.inr.fit(**FAST)
+    with pytest.raises(CoordinateError, match="not training snapshots"):
+        fitted.reconstruct({"lat": [0.0], "lon": [0.0], "time": [np.datetime64("1990-01-01")]})
+
+
+def test_dataset_accessor_and_var():
+    _, obs = analytic_field()
+    ds = xr.Dataset({"a": obs, "b": obs * 2})
+    with pytest.raises(ValueError, match=r"2 data variables \['a', 'b'\]; choose one with var="):
+        ds.inr.fit(**FAST)
+    fitted = ds.inr.fit(var="b", **FAST)
+    assert fitted.reconstruct().name == "b"
+    one = xr.Dataset({"a": obs})
+    assert one.inr.fit(**FAST).reconstruct().name == "a"
+
+
+def test_quality_beats_nearest_on_smooth_field():
+    pytest.importorskip("scipy")
+    from xinr.classical import fill
+
+    truth, obs = analytic_field(nt=3, nlat=37, nlon=72, holes=0.8, seed=1)
+    fitted = obs.inr.fit(seed=0, progress=False, epochs=300)
+    pred = fitted.reconstruct()
+    hidden = np.isnan(obs.values)
+    err = float(np.sqrt(np.mean((pred.values - truth.values)[hidden] ** 2)))
+    lat, lon = np.meshgrid(truth.lat, truth.lon, indexing="ij")
+    nn = fill("nearest", lat.ravel(), lon.ravel(), obs.values.reshape(3, -1)).reshape(obs.shape)
+    err_nn = float(np.sqrt(np.mean((nn - truth.values)[hidden] ** 2)))
+    assert err < 0.5 * err_nn, (err, err_nn)
+
+
+# ---------------------------------------------------------------- errors
+
+
+def test_error_all_nan():
+    _, obs = analytic_field()
+    with pytest.raises(DataError, match="no finite values"):
+        (obs * np.nan).inr.fit(**FAST)
+
+
+def test_warning_empty_snapshot():
+    _, obs = analytic_field()
+    obs = obs.copy()
+    obs[1] = np.nan
+    with pytest.warns(UserWarning, match="1 of 4 snapshot"):
+        obs.inr.fit(**FAST)
+
+
+def test_error_nonfinite_coords_and_inf_values():
+    _, obs = analytic_field()
+    bad = obs.assign_coords(lat=obs.lat.where(obs.lat != obs.lat[3]))
+    with pytest.raises(CoordinateError, match="NaN or infinite"):
+        bad.inr.fit(**FAST)
+    inf = obs.copy()
+    inf[0, 0, 0] = np.inf
+    with pytest.raises(DataError, match="infinite value"):
+        inf.inr.fit(**FAST)
+
+
+def test_error_non_numeric_and_bad_latitude():
+    _, obs = analytic_field()
+    with pytest.raises(DataError, match="dtype is <U"):
+        obs.astype(str).inr.fit(**FAST)
+    with pytest.raises(CoordinateError, match="outside \\[-90, 90\\]"):
+        obs.assign_coords(lat=obs.lat * 2).inr.fit(**FAST)
+
+
+def test_error_missing_latlon_and_unknown_options():
+    _, obs = analytic_field()
+    with pytest.raises(CoordinateError, match="Could not find a latitude"):
+        obs.rename(lat="foo").assign_coords(foo=obs.lat.values).inr.fit(**FAST)
+    with pytest.raises(ValueError, match="Unknown model 'mmgm'"):
+        obs.inr.fit(model="mmgm")
+    with pytest.raises(TypeError, match="Unknown keyword.*hiden"):
+        obs.inr.fit(hiden=3, progress=False, epochs=1)
+    with pytest.raises(ValueError, match="Unknown encoding"):
+        obs.inr.fit(encoding="cube")
+    with pytest.raises(ValueError, match="Unknown preset"):
+        obs.inr.fit(preset="fast")
+
+
+def test_error_reconstruct_before_fit():
+    _, obs = analytic_field()
+    with pytest.raises(NotFittedError, match="fresh accessor|builds a fresh accessor"):
+        obs.inr.reconstruct()
+    with pytest.raises(NotFittedError, match="not fitted"):
+        xinr.INR().reconstruct()
+    fitted = obs.inr.fit(**FAST)
+    # a new object has a new accessor, but the returned object still works
+    with pytest.raises(NotFittedError):
+        obs.isel(time=[0, 1]).inr.reconstruct()
+    assert fitted.reconstruct().shape == obs.shape
+
+
+def test_error_target_without_latlon(field):
+    _, obs = field
+    fitted = obs.inr.fit(**FAST)
+    with pytest.raises(CoordinateError, match="target grid has no usable lat/lon"):
+        fitted.reconstruct(xr.Dataset(coords={"x": [1.0, 2.0]}))
+    with pytest.raises(CoordinateError, match="needs 'lat' and 'lon'"):
+        fitted.reconstruct({"lat": [1.0]})
+
+
+def test_repr_and_history(field):
+    _, obs = field
+    fitted = obs.inr.fit(validation=0.2, **FAST)
+    text = repr(fitted)
+    assert "mmgn" in text and "observed points" in text
+    assert len(fitted.history_) == FAST["epochs"]
+    assert all("val" in h for h in fitted.history_[-1:])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "not fitted" in repr(xinr.INR())

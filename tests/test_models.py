@@ -1,0 +1,58 @@
+import pytest
+import torch
+
+import xinr
+from xinr.models import MMGN, build_model, list_models
+from xinr.models.baselines import FourierFeatureMLP
+
+
+def test_mmgn_shapes_and_latent_init():
+    m = MMGN(3, n_snapshots=4, hidden=16, latent=8, layers=3)
+    assert torch.count_nonzero(m.latents.weight) == 0
+    assert len(m.linears) == 3 and m.filters.n_filters == 4
+    x = torch.rand(10, 3)
+    point = torch.randint(0, 10, (25,))
+    snap = torch.randint(0, 4, (25,))
+    y = m(x, point, snap)
+    assert y.shape == (25,)
+    # gathering distinct points gives the same as evaluating every observation's point
+    y2 = m(x[point], None, snap)
+    torch.testing.assert_close(y, y2)
+
+
+def test_mmgn_latent_changes_snapshot_only():
+    torch.manual_seed(0)
+    m = MMGN(2, n_snapshots=2, hidden=16, latent=4, layers=2)
+    with torch.no_grad():
+        m.latents.weight[1] = 1.0
+    x = torch.rand(5, 2)
+    a = m(x, None, torch.zeros(5, dtype=torch.long))
+    b = m(x, None, torch.ones(5, dtype=torch.long))
+    assert not torch.allclose(a, b)
+
+
+@pytest.mark.parametrize("name", ["mmgn", "resmlp", "siren", "ffn_p", "ffn_g"])
+def test_every_model_forward_backward(name):
+    m = build_model(name, 3, 4)
+    x = torch.rand(7, 3)
+    y = m(x, torch.arange(7), torch.randint(0, 4, (7,)), torch.rand(7))
+    assert y.shape == (7,)
+    y.sum().backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in m.parameters())
+
+
+def test_ffn_shared_hidden_shares_weights():
+    indep = FourierFeatureMLP(2, 1, layers=4)
+    shared = FourierFeatureMLP(2, 1, layers=4, shared_hidden=True)
+    n_i = sum(p.numel() for p in indep.parameters())
+    n_s = sum(p.numel() for p in shared.parameters())
+    assert n_s < n_i
+
+
+def test_unknown_model_and_keyword():
+    with pytest.raises(ValueError, match=r"Unknown model 'mmgm'. Expected one of \['ffn_g'"):
+        build_model("mmgm", 2, 1)
+    with pytest.raises(TypeError, match="Unknown keyword.*hiden.*hidden"):
+        build_model("mmgn", 2, 1, hiden=3)
+    assert {"mmgn", "resmlp", "siren", "ffn_p", "ffn_g"} <= set(list_models())
+    assert xinr.list_models() == list_models()

@@ -1,0 +1,563 @@
+"""``INR``: the estimator behind the ``.inr`` accessor.
+
+Hyperparameters are stored untouched in ``__init__`` and checked in ``fit``; ``fit`` returns the
+estimator; fitted state ends in an underscore.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+import xarray as xr
+
+from . import presets
+from ._version import __version__
+from .coords import (
+    check_latlon,
+    find_layout,
+    labels_to_float,
+    spatial_points,
+    wraps_around,
+)
+from .encoding import ENCODINGS, Encoding, TimeScaler
+from .errors import CoordinateError, DataError, NotFittedError
+from .models import build_model, get_builder
+from .normalize import Standardizer
+from .sampling import observed_points
+from .training import TrainConfig, TrainData, train
+
+TRAIN_OPTIONS = (
+    "epochs", "max_time", "batch_size", "lr", "weight_decay", "schedule", "lr_decay",
+    "final_lr_fraction", "clip", "loss", "validation", "seed", "progress", "max_restarts",
+    "checkpoint", "checkpoint_every", "resume", "amp",
+)  # fmt: skip
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else is passed to ``torch.device``."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"Unknown device {device!r}. Use 'auto', 'cpu', 'cuda' or 'cuda:N'."
+        ) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was asked for but no CUDA GPU is available; use 'auto'.")
+    return dev
+
+
+class INR:
+    """Implicit neural representation of a gappy field.
+
+    Parameters
+    ----------
+    model : str
+        Registered model name (``xinr.list_models()``); default ``"mmgn"``.
+    preset : {"auto", "paper"}
+        ``"auto"`` (default) sizes the network's frequency scale, width and training schedule from
+        the data (resolution, extent, number of observations); ``"paper"`` uses the paper's
+        configuration and recipe (Luo et al. 2024, Table 1 / appendix). Explicit keywords override
+        either.
+    encoding : {"auto", "box", "sphere", "sh"}
+        Coordinate encoding; ``"auto"`` picks ``"sphere"`` for fields that wrap around the globe in
+        longitude and ``"box"`` for regional ones (the paper used ``"box"``).
+    degree : int
+        Spherical-harmonic degree for ``encoding="sh"``.
+    lat, lon : str, optional
+        Names of the latitude/longitude coordinates (found automatically otherwise).
+    epochs, max_time : int, float, optional
+        Stop after this many epochs or seconds, whichever comes first. With neither, the preset
+        chooses a number of epochs.
+    batch_size, lr, weight_decay, schedule, lr_decay, final_lr_fraction, clip, loss :
+        Training recipe: observations per step, AdamW learning rate and weight decay, learning-rate
+        schedule (``"cosine"`` over the budget, ``"exponential"`` per epoch with ``lr_decay``, or
+        ``"constant"``), gradient-norm clipping, loss (``"l1"``, ``"mse"``, ``"huber"``).
+    validation : float
+        Share of the observed points held out to pick the best state (0 turns it off).
+    seed : int, optional
+        Makes CPU runs repeatable (with ``epochs``; a ``max_time`` budget depends on speed).
+    device : str
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...
+    progress : bool
+        Show a tqdm progress bar.
+    max_points : int, optional
+        Train on a uniform random subset of at most this many observations.
+    checkpoint, checkpoint_every, resume :
+        Write the training state to ``checkpoint`` every ``checkpoint_every`` seconds; continue
+        from a checkpoint file with ``resume``.
+    **model_kwargs
+        Hyperparameters of the model (e.g. ``hidden=256, latent=128, input_scale=256``).
+
+    Attributes
+    ----------
+    model_ : torch.nn.Module
+        The fitted network (after ``fit``).
+    history_ : list of dict
+        Loss (and validation error) per epoch.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, xinr
+    >>> lat, lon = np.linspace(-60, 60, 13), np.arange(0, 360, 15.0)
+    >>> da = xr.DataArray(np.cos(np.deg2rad(lat))[:, None] + 0 * lon, dims=("lat", "lon"),
+    ...                   coords={"lat": lat, "lon": lon}, name="t")
+    >>> fitted = xinr.INR(epochs=5, progress=False, seed=0).fit(da)
+    >>> fitted.reconstruct().shape
+    (13, 24)
+    """
+
+    def __init__(
+        self,
+        model: str = "mmgn",
+        *,
+        preset: str = "auto",
+        encoding: str = "auto",
+        degree: int = 10,
+        lat: str | None = None,
+        lon: str | None = None,
+        epochs: int | None = None,
+        max_time: float | None = None,
+        batch_size: int | None = None,
+        lr: float | None = None,
+        weight_decay: float | None = None,
+        schedule: str | None = None,
+        lr_decay: float | None = None,
+        final_lr_fraction: float | None = None,
+        clip: float | None = None,
+        loss: str | None = None,
+        validation: float | None = None,
+        seed: int | None = None,
+        device: str = "auto",
+        progress: bool = True,
+        max_points: int | None = None,
+        max_restarts: int = 5,
+        checkpoint: str | None = None,
+        checkpoint_every: float = 60.0,
+        resume: str | None = None,
+        amp: bool | None = None,
+        **model_kwargs: Any,
+    ):
+        self.model = model
+        self.preset = preset
+        self.encoding = encoding
+        self.degree = degree
+        self.lat = lat
+        self.lon = lon
+        self.epochs = epochs
+        self.max_time = max_time
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.schedule = schedule
+        self.lr_decay = lr_decay
+        self.final_lr_fraction = final_lr_fraction
+        self.clip = clip
+        self.loss = loss
+        self.validation = validation
+        self.seed = seed
+        self.device = device
+        self.progress = progress
+        self.max_points = max_points
+        self.max_restarts = max_restarts
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
+        self.resume = resume
+        self.amp = amp
+        self.model_kwargs = model_kwargs
+
+    # ------------------------------------------------------------------ fitting
+    def _check_options(self) -> None:
+        get_builder(self.model)  # unknown model -> ValueError listing known ones
+        if self.preset not in presets.PRESETS:
+            raise ValueError(
+                f"Unknown preset {self.preset!r}. Expected one of {list(presets.PRESETS)}."
+            )
+        if self.encoding != "auto" and self.encoding not in ENCODINGS:
+            raise ValueError(
+                f"Unknown encoding {self.encoding!r}. Expected one of {['auto', *ENCODINGS]}."
+            )
+
+    def fit(self, da: xr.DataArray | xr.Dataset, var: str | None = None) -> INR:
+        """Train on the finite (non-NaN) points of ``da``.
+
+        Parameters
+        ----------
+        da : xarray.DataArray or xarray.Dataset
+            The field; every dimension other than the spatial ones indexes snapshots. It is not
+            modified. Dask-backed fields are read in one pass.
+        var : str, optional
+            Variable to fit when ``da`` is a Dataset.
+
+        Returns
+        -------
+        INR
+            ``self``, fitted.
+        """
+        self._check_options()
+        da = select_variable(da, var)
+        layout = find_layout(da, self.lat, self.lon)
+        lat, lon = spatial_points(da, layout)
+        obs = observed_points(da, layout, self.max_points, self.seed)
+        if self.seed is not None:
+            torch.manual_seed(int(self.seed))
+        global_field = wraps_around(lon)
+        enc_kind = self.encoding
+        if enc_kind == "auto":
+            enc_kind = "sphere" if global_field else "box"
+        encoding = Encoding(enc_kind, lat, lon, degree=self.degree)
+        scaler = Standardizer.fit(obs.value)
+        labels = {d: _dim_labels(da, d) for d in layout.snapshot_dims}
+        t_all = _snapshot_times(labels, layout.snapshot_dims, obs.n_snapshots)
+        tscale = TimeScaler.fit(t_all)
+        # distinct observed points, encoded once
+        uniq, inv = np.unique(obs.point, return_inverse=True)
+        x = encoding(lat[uniq], lon[uniq])
+        setup = presets.resolve(
+            self.preset,
+            self.model,
+            n_obs=len(obs),
+            n_distinct=int(uniq.size),
+            n_snapshots=obs.n_snapshots,
+            encoding=encoding,
+            x=x,
+            user_model=self.model_kwargs,
+            user_train={k: getattr(self, k) for k in TRAIN_OPTIONS if getattr(self, k) is not None},
+        )
+        device = resolve_device(self.device)
+        net = build_model(self.model, encoding.dim, obs.n_snapshots, **setup.model)
+        cfg = TrainConfig(**setup.train)
+        data = TrainData(
+            x=x,
+            point=torch.as_tensor(inv, dtype=torch.long),
+            snap=torch.as_tensor(obs.snap, dtype=torch.long),
+            t=torch.as_tensor(tscale(t_all[obs.snap]), dtype=torch.float32),
+            y=torch.as_tensor(scaler.transform(obs.value), dtype=torch.float32),
+        )
+        result = train(net, data, cfg, device)
+        net.to("cpu").eval()
+
+        self.model_ = net
+        self.model_kwargs_ = setup.model
+        self.train_config_ = setup.train
+        self.encoding_ = encoding
+        self.scaler_ = scaler
+        self.time_scaler_ = tscale
+        self.layout_ = layout
+        self.labels_ = labels
+        self.global_ = global_field
+        self.history_ = result.history
+        self.interrupted_ = result.interrupted
+        self.diverged_ = result.diverged
+        self.fit_seconds_ = result.seconds
+        self.n_obs_ = len(obs)
+        self.n_snapshots_ = obs.n_snapshots
+        self.name_ = da.name
+        self.attrs_ = dict(da.attrs)
+        self.dims_ = tuple(str(d) for d in da.dims)
+        self.template_ = _coords_template(da)
+        self.device_ = str(device)
+        return self
+
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "model_")
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(
+                "This INR is not fitted yet: call fit(da) first, or use the object that "
+                "da.inr.fit(...) returned."
+            )
+
+    def __repr__(self) -> str:
+        if not self.is_fitted:
+            return f"INR(model={self.model!r}, preset={self.preset!r}) [not fitted]"
+        n_par = sum(p.numel() for p in self.model_.parameters())
+        last = self.history_[-1] if self.history_ else {}
+        loss = f"{last.get('loss', float('nan')):.4g}"
+        val = f", val {last['val']:.4g}" if "val" in last else ""
+        flags = " [interrupted]" if self.interrupted_ else ""
+        return (
+            f"INR(model={self.model!r}, encoding={self.encoding_.kind!r}){flags}\n"
+            f"  field: {self.name_!r} dims {self.dims_}, {self.n_snapshots_} snapshot(s), "
+            f"{self.n_obs_} observed points\n"
+            f"  network: {n_par:,} parameters, {self.model_kwargs_}\n"
+            f"  training: {len(self.history_)} epochs in {self.fit_seconds_:.1f} s on "
+            f"{self.device_}, final loss {loss}{val}"
+        )
+
+    # ------------------------------------------------------------------ prediction
+    def _snapshot_index(self, sel: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Flat snapshot indices (and their times) of an outer product of per-dim labels."""
+        dims = self.layout_.snapshot_dims
+        shape = tuple(len(self.labels_[d]) for d in dims)
+        pos, times = [], None
+        for d in dims:
+            pos.append(
+                _match_labels(self.labels_[d], sel[d], d, self.model_.uses_time and len(dims) == 1)
+            )
+        if not dims:
+            return np.zeros(1, dtype=np.int64), np.zeros(1)
+        if self.model_.uses_time and len(dims) == 1:
+            p = pos[0]
+            times = p  # fractional positions allowed
+            t_all = _snapshot_times(self.labels_, dims, shape[0])
+            tv = (
+                np.interp(times, np.arange(shape[0]), t_all)
+                if shape[0] > 1
+                else t_all[:1].repeat(len(p))
+            )
+            return np.clip(np.round(p), 0, shape[0] - 1).astype(np.int64), tv
+        grids = np.meshgrid(*[np.asarray(p, dtype=np.int64) for p in pos], indexing="ij")
+        flat = np.ravel_multi_index(tuple(g.ravel() for g in grids), shape)
+        t_all = _snapshot_times(self.labels_, dims, int(np.prod(shape)))
+        return flat, t_all[flat]
+
+    @torch.no_grad()
+    def _predict_grid(self, lat, lon, snaps, times, batch_size=2**16, out=None) -> np.ndarray:
+        """(S, P) predictions for snapshots ``snaps`` at points (lat, lon), in bounded batches."""
+        net = self.model_
+        S, P = len(snaps), len(lat)
+        if out is None:
+            out = np.empty((S, P), dtype=np.float32)
+        tsc = self.time_scaler_(times).astype(np.float32)
+        pc = max(1, min(P, batch_size))
+        sc = max(1, batch_size // pc)
+        for p0 in range(0, P, pc):
+            x = self.encoding_(lat[p0 : p0 + pc], lon[p0 : p0 + pc])
+            n_p = x.shape[0]
+            for s0 in range(0, S, sc):
+                s_idx = torch.as_tensor(snaps[s0 : s0 + sc], dtype=torch.long)
+                n_s = len(s_idx)
+                point = torch.arange(n_p).repeat(n_s)
+                snap = s_idx.repeat_interleave(n_p)
+                t = torch.as_tensor(tsc[s0 : s0 + sc]).repeat_interleave(n_p)
+                y = net(x, point, snap, t).float().view(n_s, n_p).numpy()
+                out[s0 : s0 + n_s, p0 : p0 + n_p] = self.scaler_.inverse(y)
+        return out
+
+    def predict(self, lat, lon, time=None, **labels):
+        """Evaluate the field at scattered points, pointwise (like ``DataArray.interp`` with
+        DataArray indexers along one shared dimension).
+
+        Parameters
+        ----------
+        lat, lon : array-like or xarray.DataArray
+            Coordinates in degrees, same shape. DataArrays keep their dims and coords.
+        time : array-like, optional
+            Snapshot label (e.g. time) of each point, for a field with one snapshot dimension. With
+            no labels, every training snapshot is evaluated (a leading snapshot dimension).
+        **labels
+            Labels by dimension name, for fields with several snapshot dimensions.
+
+        Returns
+        -------
+        numpy.ndarray or xarray.DataArray
+        """
+        self._check_fitted()
+        like = lat if isinstance(lat, xr.DataArray) else None
+        lat_a = np.asarray(lat, dtype=np.float64)
+        lon_a = np.asarray(lon, dtype=np.float64)
+        if lat_a.shape != lon_a.shape:
+            raise ValueError(
+                f"lat and lon must have the same shape; got {lat_a.shape} and {lon_a.shape}."
+            )
+        check_latlon(lat_a.ravel(), lon_a.ravel())
+        dims = self.layout_.snapshot_dims
+        if time is not None:
+            if len(dims) != 1:
+                raise ValueError(
+                    f"time= works for a field with one snapshot dimension; this one has {dims}. "
+                    "Pass labels by name instead, e.g. predict(lat, lon, time=..., member=...)."
+                )
+            labels = {dims[0]: time}
+        flat_lat, flat_lon = lat_a.ravel(), lon_a.ravel()
+        if labels and all(d in labels for d in dims):
+            per = {d: np.broadcast_to(np.asarray(labels[d]), lat_a.shape).ravel() for d in dims}
+            out = np.empty(flat_lat.size, dtype=np.float32)
+            # group points by snapshot so each group is one grid evaluation
+            keys = np.stack(
+                [
+                    _match_labels(
+                        self.labels_[d], per[d], d, self.model_.uses_time and len(dims) == 1
+                    )
+                    for d in dims
+                ],
+                0,
+            )
+            for key in np.unique(keys.T, axis=0):
+                m = np.all(keys.T == key, axis=1)
+                sel = {d: np.asarray([per[d][np.flatnonzero(m)[0]]]) for d in dims}
+                s, tv = self._snapshot_index(sel)
+                out[m] = self._predict_grid(flat_lat[m], flat_lon[m], s, tv)[0]
+            res = out.reshape(lat_a.shape)
+            if like is not None:
+                return like.copy(data=res).rename(self.name_).assign_attrs(self._out_attrs())
+            return res
+        if labels:
+            missing = [d for d in dims if d not in labels]
+            raise ValueError(f"Labels are missing for snapshot dimension(s) {missing}.")
+        sel = {d: self.labels_[d] for d in dims}
+        s, tv = self._snapshot_index(sel)
+        res = self._predict_grid(flat_lat, flat_lon, s, tv)
+        shape = tuple(len(self.labels_[d]) for d in dims) + lat_a.shape
+        res = res.reshape(shape)
+        if like is not None:
+            coords = {d: self.labels_[d] for d in dims}
+            return (
+                xr.DataArray(res, dims=dims + like.dims, coords=coords)
+                .assign_coords(like.coords)
+                .rename(self.name_)
+                .assign_attrs(self._out_attrs())
+            )
+        return res
+
+    def _out_attrs(self) -> dict:
+        attrs = dict(self.attrs_)
+        attrs.update(
+            {
+                "xinr_model": self.model,
+                "xinr_version": __version__,
+                "xinr_encoding": self.encoding_.kind,
+                "history": (str(attrs.get("history", "")) + "\n" if attrs.get("history") else "")
+                + f"reconstructed by xinr {__version__} ({self.model})",
+            }
+        )
+        return attrs
+
+    def reconstruct(self, target=None, *, batch_size: int = 2**16, chunks=None) -> xr.DataArray:
+        """Dense field on a target grid.
+
+        Parameters
+        ----------
+        target : None, xarray.DataArray, xarray.Dataset or dict
+            ``None``: the training grid with its gaps filled. A DataArray/Dataset: its lat/lon (1-D
+            or 2-D) and, where it has them, a subset of the training snapshots (e.g. ``time``). A
+            dict: ``{"lat": ..., "lon": ..., "time": ...}`` (1-D lat/lon make a grid).
+        batch_size : int
+            Points evaluated at once; bounds peak memory beyond the output.
+
+        Returns
+        -------
+        xarray.DataArray
+            The source's name and attributes plus provenance, the target's spatial dims and coords,
+            snapshot dims first in the source's order.
+        """
+        self._check_fitted()
+        from .reconstruct import reconstruct
+
+        return reconstruct(self, target, batch_size=batch_size, chunks=chunks)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path) -> None:
+        """Save the fitted model to one file (tensors and plain types; no pickled objects)."""
+        self._check_fitted()
+        from .io import save
+
+        save(self, path)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def select_variable(obj, var: str | None) -> xr.DataArray:
+    """The DataArray to fit: ``obj`` itself, ``obj[var]``, or a Dataset's only data variable."""
+    if isinstance(obj, xr.DataArray):
+        return obj
+    if not isinstance(obj, xr.Dataset):
+        raise TypeError(f"Expected an xarray DataArray or Dataset; got {type(obj).__name__}.")
+    names = [str(v) for v in obj.data_vars]
+    if var is not None:
+        if var not in obj.data_vars:
+            raise KeyError(f"Variable {var!r} is not in the Dataset; it has {names}.")
+        return obj[var]
+    if len(names) == 1:
+        return obj[names[0]]
+    raise ValueError(
+        f"The Dataset has {len(names)} data variables {names}; choose one with var='name'."
+    )
+
+
+def _dim_labels(da: xr.DataArray, dim: str) -> np.ndarray:
+    if dim in da.coords and da[dim].dims == (dim,):
+        return np.asarray(da[dim].values)
+    return np.arange(da.sizes[dim])
+
+
+def _snapshot_times(labels: dict, dims: tuple, n: int) -> np.ndarray:
+    if len(dims) == 1:
+        return labels_to_float(labels[dims[0]])
+    return np.arange(n, dtype=np.float64)
+
+
+def _match_labels(train: np.ndarray, want, dim: str, allow_between: bool) -> np.ndarray:
+    """Positions of ``want`` labels among the training labels of ``dim`` (fractional positions
+    between training labels when ``allow_between``)."""
+    want = np.atleast_1d(np.asarray(want))
+    if want.dtype.kind == "M" and train.dtype.kind == "M":
+        want = want.astype(train.dtype)
+    index = {_key(v): i for i, v in enumerate(train)}
+    pos = np.empty(want.size, dtype=np.float64)
+    missing = []
+    for j, v in enumerate(want.ravel()):
+        k = index.get(_key(v))
+        if k is None:
+            missing.append(v)
+        else:
+            pos[j] = k
+    if missing and allow_between:
+        tf = labels_to_float(train)
+        try:
+            wf = labels_to_float(np.concatenate([train[:1], want.ravel()]))[1:]
+            if train.dtype.kind == "M":
+                wf = (want.ravel() - train.min()).astype("timedelta64[s]").astype(float) / 86400.0
+        except Exception:
+            wf = None
+        if wf is not None and np.all((wf >= tf.min() - 1e-9) & (wf <= tf.max() + 1e-9)):
+            order = np.argsort(tf)
+            return np.interp(wf, tf[order], np.arange(len(tf))[order])
+    if missing:
+        shown = ", ".join(str(m) for m in missing[:3])
+        hint = (
+            "This model reconstructs only the snapshots it was fitted on"
+            if not allow_between
+            else "Times must lie inside the training span"
+        )
+        raise CoordinateError(
+            f"{len(missing)} requested {dim!r} value(s) ({shown}) are not training snapshots. "
+            f"{hint} (training {dim}: {len(train)} values from {train[0]} to {train[-1]}). "
+            "Select training values, use a model that takes time as an input (e.g. model='siren') "
+            "for times inside the span, or refit including those snapshots."
+        )
+    return pos
+
+
+def _key(v):
+    if isinstance(v, np.datetime64):
+        return ("M", int(v.astype("datetime64[ns]").astype("i8")))
+    if isinstance(v, (float, np.floating)):
+        return ("f", float(v))
+    if isinstance(v, (int, np.integer)):
+        return ("f", float(v))
+    return ("o", str(v))
+
+
+def _coords_template(da: xr.DataArray) -> xr.Dataset:
+    """The source's coordinates (computed), to label a reconstruction of the training grid."""
+    ds = xr.Dataset(coords={k: v.variable.compute() for k, v in da.coords.items()})
+    return ds
+
+
+def default_epochs(steps: int, n: int, batch_size: int) -> int:
+    return max(1, math.ceil(steps / max(1, math.ceil(n / batch_size))))
+
+
+__all__ = ["INR", "resolve_device", "select_variable", "DataError", "warnings"]

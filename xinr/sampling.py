@@ -1,0 +1,130 @@
+"""Turn a gappy DataArray (numpy or dask) into a table of observed points.
+
+The table holds, for each finite value, its snapshot index, its spatial point index and its value.
+For dask-backed input the finite mask and the selected values are built lazily and gathered in a
+single ``compute``; only the selected points are ever held in memory.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from .coords import SpatialLayout
+from .errors import DataError
+
+
+@dataclass
+class Observations:
+    """Observed points of a field.
+
+    Attributes
+    ----------
+    snap, point : numpy.ndarray of int64, shape (n,)
+        Snapshot index and flat spatial index of each observation.
+    value : numpy.ndarray of float64, shape (n,)
+    n_snapshots, n_points : int
+        Sizes of the snapshot and spatial axes of the source field.
+    """
+
+    snap: np.ndarray
+    point: np.ndarray
+    value: np.ndarray
+    n_snapshots: int
+    n_points: int
+
+    def __len__(self) -> int:
+        return int(self.value.size)
+
+
+def check_numeric(da: xr.DataArray) -> None:
+    """Raise :class:`DataError` unless ``da`` holds real numbers."""
+    if not (np.issubdtype(da.dtype, np.number) or da.dtype == bool) or np.issubdtype(
+        da.dtype, np.complexfloating
+    ):
+        raise DataError(
+            f"Cannot fit {da.name or 'this field'!r}: its dtype is {da.dtype}, expected real numbers "
+            "(float or integer). Convert it first, e.g. da.astype('float32')."
+        )
+
+
+def observed_points(
+    da: xr.DataArray,
+    layout: SpatialLayout,
+    max_points: int | None = None,
+    seed: int | None = None,
+) -> Observations:
+    """Gather the finite values of ``da`` as a table of observations.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        Field with NaN where nothing was observed. Dask-backed arrays are computed once.
+    layout : SpatialLayout
+        From :func:`xinr.coords.find_layout`.
+    max_points : int, optional
+        Keep a uniform random subset of at most this many observations.
+    seed : int, optional
+        Seed for that subset.
+
+    Returns
+    -------
+    Observations
+    """
+    check_numeric(da)
+    order = layout.snapshot_dims + layout.dims
+    arr = da.transpose(*order).data
+    n_snap = int(np.prod([da.sizes[d] for d in layout.snapshot_dims], dtype=np.int64))
+    n_pts = int(np.prod([da.sizes[d] for d in layout.dims], dtype=np.int64))
+    if _is_dask(arr):
+        import dask
+        import dask.array as dsa
+
+        flat = arr.reshape(-1)
+        if not np.issubdtype(flat.dtype, np.floating):
+            flat = flat.astype(np.float64)
+        finite = dsa.isfinite(flat)
+        idx, vals, n_inf = dask.compute(
+            dsa.flatnonzero(finite), flat[finite], dsa.isinf(flat).sum()
+        )
+    else:
+        flat = np.asarray(arr).reshape(-1)
+        if not np.issubdtype(flat.dtype, np.floating):
+            flat = flat.astype(np.float64)
+        finite = np.isfinite(flat)
+        n_inf = int(np.isinf(flat).sum())
+        idx = np.flatnonzero(finite)
+        vals = flat[idx]
+    if int(n_inf):
+        raise DataError(
+            f"{da.name or 'The field'!r} has {int(n_inf)} infinite value(s). xinr treats NaN as "
+            "'not observed' but cannot fit inf: replace them, e.g. da.where(np.isfinite(da))."
+        )
+    if idx.size == 0:
+        raise DataError(
+            f"{da.name or 'The field'!r} has no finite values (all {flat.size} are NaN): there is "
+            "nothing to fit. Check the variable, its _FillValue/missing_value decoding, or the "
+            "selection you made."
+        )
+    if max_points is not None and idx.size > max_points:
+        rng = np.random.default_rng(seed)
+        keep = np.sort(rng.choice(idx.size, size=int(max_points), replace=False))
+        idx, vals = idx[keep], vals[keep]
+    idx = np.asarray(idx, dtype=np.int64)
+    snap, point = np.divmod(idx, n_pts)
+    counts = np.bincount(snap, minlength=n_snap)
+    empty = int((counts == 0).sum())
+    if empty:
+        warnings.warn(
+            f"{empty} of {n_snap} snapshot(s) have no observations; their reconstruction relies "
+            "on the shared part of the model only and is not reliable.",
+            stacklevel=3,
+        )
+    return Observations(snap, point, np.asarray(vals, dtype=np.float64), n_snap, n_pts)
+
+
+def _is_dask(arr) -> bool:
+    return type(arr).__module__.startswith("dask")

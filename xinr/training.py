@@ -1,0 +1,363 @@
+"""The training loop: tensors in, fitted weights and a history out. Never imports xarray.
+
+One epoch is a shuffled pass over the training observations in batches of ``batch_size``. Each
+batch is reduced to its distinct points so that models evaluate coordinate-only parts (MMGN's
+Gabor filters) once per point. Training stops at ``epochs`` or ``max_time`` seconds, whichever comes
+first; the learning-rate schedule is sized to that budget. With a validation share, the state with
+the lowest validation error is kept. A non-finite loss restores the last good state and halves the
+learning rate (a bounded number of times). Ctrl-C ends training early and keeps the best state; a
+checkpoint file can be written every few seconds and training resumed from it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+CHECKPOINT_FORMAT = 1
+
+
+@dataclass
+class TrainConfig:
+    """Options of the training loop (see :class:`xinr.INR` for their meaning)."""
+
+    epochs: int | None = None
+    max_time: float | None = None
+    batch_size: int = 4096
+    lr: float = 5e-3
+    weight_decay: float = 1e-5
+    schedule: str = "cosine"
+    lr_decay: float = 0.99
+    final_lr_fraction: float = 0.02
+    clip: float | None = 1.0
+    loss: str = "l1"
+    validation: float = 0.0
+    seed: int | None = None
+    progress: bool = True
+    max_restarts: int = 5
+    checkpoint: str | None = None
+    checkpoint_every: float = 60.0
+    resume: str | None = None
+    amp: bool | None = None
+    eval_steps: int = 25
+
+
+@dataclass
+class TrainData:
+    """Observations as tensors: x (U, d) encoded distinct points, and per observation the point row,
+    snapshot, time in [0, 1] and scaled value."""
+
+    x: torch.Tensor
+    point: torch.Tensor
+    snap: torch.Tensor
+    t: torch.Tensor
+    y: torch.Tensor
+
+    def to(self, device) -> TrainData:
+        return TrainData(*(getattr(self, f).to(device) for f in ("x", "point", "snap", "t", "y")))
+
+    def subset(self, idx: torch.Tensor) -> TrainData:
+        return TrainData(self.x, self.point[idx], self.snap[idx], self.t[idx], self.y[idx])
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+
+@dataclass
+class TrainResult:
+    history: list[dict] = field(default_factory=list)
+    interrupted: bool = False
+    diverged: bool = False
+    restarts: int = 0
+    best_epoch: int | None = None
+    seconds: float = 0.0
+
+
+def _loss_fn(name: str):
+    if name == "l1":
+        return nn.functional.l1_loss
+    if name in ("l2", "mse"):
+        return nn.functional.mse_loss
+    if name == "huber":
+        return nn.functional.smooth_l1_loss
+    raise ValueError(f"Unknown loss {name!r}. Expected one of ['l1', 'mse', 'huber'].")
+
+
+def lr_factor(cfg: TrainConfig, epoch: int, progress: float) -> float:
+    """Learning-rate multiplier at an epoch and a budget fraction ``progress`` in [0, 1]."""
+    if cfg.schedule == "exponential":
+        return cfg.lr_decay**epoch
+    if cfg.schedule == "constant":
+        return 1.0
+    if cfg.schedule == "cosine":
+        warm = 0.02
+        if progress < warm:
+            return 0.1 + 0.9 * progress / warm
+        p = min(max((progress - warm) / (1 - warm), 0.0), 1.0)
+        f = cfg.final_lr_fraction
+        return f + (1 - f) * 0.5 * (1 + math.cos(math.pi * p))
+    raise ValueError(
+        f"Unknown schedule {cfg.schedule!r}. Expected 'cosine', 'exponential' or 'constant'."
+    )
+
+
+def forward_batch(
+    model: nn.Module, data: TrainData, idx: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Predictions for observations ``idx`` (all when None), evaluating each distinct point once."""
+    point = data.point if idx is None else data.point[idx]
+    snap = data.snap if idx is None else data.snap[idx]
+    t = data.t if idx is None else data.t[idx]
+    uniq, inv = torch.unique(point, return_inverse=True)
+    return model(data.x[uniq], inv, snap, t)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data: TrainData, batch_size: int, loss) -> float:
+    """Mean loss of ``model`` on ``data`` (eval mode)."""
+    was = model.training
+    model.eval()
+    total, n = 0.0, len(data)
+    for s in range(0, n, batch_size):
+        idx = torch.arange(s, min(s + batch_size, n), device=data.y.device)
+        pred = forward_batch(model, data, idx)
+        total += float(loss(pred.float(), data.y[idx], reduction="sum"))
+    model.train(was)
+    return total / max(n, 1)
+
+
+def _clone_state(model: nn.Module) -> dict:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def split_validation(n: int, share: float, generator: torch.Generator):
+    """Random split of ``n`` observations into train and validation indices."""
+    if not 0 <= share < 1:
+        raise ValueError(f"validation must be a share in [0, 1); got {share!r}.")
+    perm = torch.randperm(n, generator=generator)
+    n_val = int(round(share * n))
+    if share > 0 and (n_val < 1 or n - n_val < 1):
+        n_val = 0
+    return perm[n_val:], perm[:n_val]
+
+
+def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.device) -> TrainResult:
+    """Fit ``model`` to ``data``; the model ends in its best (or last good) state.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps ``(x, point, snap, t)`` to one prediction per observation.
+    data : TrainData
+        All observations (on CPU); the validation share is split off here.
+    cfg : TrainConfig
+    device : torch.device
+
+    Returns
+    -------
+    TrainResult
+    """
+    if cfg.epochs is None and cfg.max_time is None:
+        raise ValueError("Give epochs= or max_time= (seconds) so that training can stop.")
+    if cfg.epochs is not None and cfg.epochs < 1:
+        raise ValueError(f"epochs must be >= 1; got {cfg.epochs!r}.")
+    if cfg.max_time is not None and not cfg.max_time > 0:
+        raise ValueError(f"max_time must be a positive number of seconds; got {cfg.max_time!r}.")
+    loss = _loss_fn(cfg.loss)
+    gen = torch.Generator().manual_seed(0 if cfg.seed is None else int(cfg.seed))
+    if cfg.seed is None:
+        gen.seed()
+    train_idx, val_idx = split_validation(len(data), cfg.validation, gen)
+    data = data.to(device)
+    tr = data.subset(train_idx.to(device))
+    va = data.subset(val_idx.to(device)) if len(val_idx) else None
+    model.to(device).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    amp = cfg.amp if cfg.amp is not None else (device.type == "cuda")
+    amp = amp and device.type == "cuda" and torch.cuda.is_bf16_supported()
+    res = TrainResult()
+    epoch, elapsed_before = 0, 0.0
+    best_val, best_state = math.inf, None
+    last_good = _clone_state(model)
+    lr_scale = 1.0
+    if cfg.resume:
+        ck = load_checkpoint(cfg.resume)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        gen.set_state(ck["generator"])
+        epoch, elapsed_before = int(ck["epoch"]), float(ck["elapsed"])
+        best_val = float(ck["best_val"])
+        best_state = ck.get("best_state")
+        lr_scale = float(ck.get("lr_scale", 1.0))
+        res.history = list(ck["history"])
+        res.restarts = int(ck.get("restarts", 0))
+        last_good = _clone_state(model)
+    n = len(tr)
+    bs = max(1, min(int(cfg.batch_size), n))
+    steps_per_epoch = math.ceil(n / bs)
+    total = cfg.epochs
+    bar = None
+    if cfg.progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, initial=epoch, unit="epoch", leave=False, desc="xinr fit")
+    steps_since = 0
+    t0 = time.perf_counter() - elapsed_before
+    last_ck = time.perf_counter()
+
+    def progress_of(ep: float) -> float:
+        p = 0.0
+        if cfg.epochs:
+            p = max(p, ep / cfg.epochs)
+        if cfg.max_time:
+            p = max(p, (time.perf_counter() - t0) / cfg.max_time)
+        return min(p, 1.0)
+
+    try:
+        while True:
+            if cfg.epochs is not None and epoch >= cfg.epochs:
+                break
+            if cfg.max_time is not None and time.perf_counter() - t0 >= cfg.max_time:
+                break
+            perm = torch.randperm(n, generator=gen).to(device)
+            ep_loss, ep_n, bad = 0.0, 0, False
+            for k in range(steps_per_epoch):
+                f = lr_factor(cfg, epoch, progress_of(epoch + k / steps_per_epoch)) * lr_scale
+                for g in opt.param_groups:
+                    g["lr"] = cfg.lr * f
+                idx = perm[k * bs : (k + 1) * bs]
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                    pred = forward_batch(model, tr, idx)
+                lval = loss(pred.float(), tr.y[idx])
+                if not torch.isfinite(lval):
+                    bad = True
+                    break
+                opt.zero_grad(set_to_none=True)
+                lval.backward()
+                if cfg.clip:
+                    nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+                opt.step()
+                ep_loss += float(lval.detach()) * len(idx)
+                ep_n += len(idx)
+            if bad or not all(torch.isfinite(p).all() for p in model.parameters()):
+                res.restarts += 1
+                model.load_state_dict(last_good)
+                if res.restarts > cfg.max_restarts:
+                    res.diverged = True
+                    warnings.warn(
+                        f"Training diverged (non-finite loss) {res.restarts} times; stopped and "
+                        "kept the last good state. Lower lr= or check the data.",
+                        stacklevel=3,
+                    )
+                    break
+                lr_scale *= 0.5
+                opt = torch.optim.AdamW(
+                    model.parameters(), lr=cfg.lr * lr_scale, weight_decay=cfg.weight_decay
+                )
+                continue
+            epoch += 1
+            rec = {
+                "epoch": epoch,
+                "loss": ep_loss / max(ep_n, 1),
+                "lr": opt.param_groups[0]["lr"],
+                "time": time.perf_counter() - t0,
+            }
+            steps_since += steps_per_epoch
+            done = (cfg.epochs is not None and epoch >= cfg.epochs) or (
+                cfg.max_time is not None and time.perf_counter() - t0 >= cfg.max_time
+            )
+            check = steps_since >= cfg.eval_steps or done
+            if va is not None and check:
+                v = evaluate(model, va, max(bs, 8192), loss)
+                rec["val"] = v
+                if v < best_val:
+                    best_val, best_state = v, _clone_state(model)
+                    res.best_epoch = epoch
+            if check:
+                last_good = _clone_state(model)
+                steps_since = 0
+            res.history.append(rec)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(
+                    loss=f"{rec['loss']:.4g}",
+                    **({"val": f"{rec['val']:.4g}"} if "val" in rec else {}),
+                )
+            if cfg.checkpoint and time.perf_counter() - last_ck >= cfg.checkpoint_every:
+                save_checkpoint(
+                    cfg.checkpoint,
+                    model,
+                    opt,
+                    gen,
+                    epoch,
+                    time.perf_counter() - t0,
+                    best_val,
+                    best_state,
+                    res,
+                    lr_scale,
+                )
+                last_ck = time.perf_counter()
+    except KeyboardInterrupt:
+        res.interrupted = True
+        warnings.warn(
+            f"Training interrupted after {epoch} epoch(s); keeping the best state so far.",
+            stacklevel=3,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    res.seconds = time.perf_counter() - t0
+    if cfg.checkpoint and not res.interrupted:
+        save_checkpoint(
+            cfg.checkpoint, model, opt, gen, epoch, res.seconds, best_val, best_state, res, lr_scale
+        )
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    elif res.interrupted:
+        model.load_state_dict(last_good)
+    model.eval()
+    return res
+
+
+def save_checkpoint(path, model, opt, gen, epoch, elapsed, best_val, best_state, res, lr_scale):
+    """Write the full training state atomically (temporary file, then rename)."""
+    state = {
+        "format": CHECKPOINT_FORMAT,
+        "model": model.state_dict(),
+        "optimizer": opt.state_dict(),
+        "generator": gen.get_state(),
+        "epoch": epoch,
+        "elapsed": elapsed,
+        "best_val": best_val,
+        "best_state": best_state,
+        "history": res.history,
+        "restarts": res.restarts,
+        "lr_scale": lr_scale,
+    }
+    tmp = f"{path}.tmp-{os.getpid()}"
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path) -> dict:
+    from .errors import ModelFileError
+
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as err:
+        raise ModelFileError(f"Cannot read checkpoint {str(path)!r}: {err}") from None
+    if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
+        raise ModelFileError(f"{str(path)!r} is not an xinr training checkpoint.")
+    return ck
+
+
+def config_dict(cfg: TrainConfig) -> dict:
+    return asdict(cfg)
