@@ -22,6 +22,24 @@ def _scipy():
     return scipy
 
 
+def _has_scipy() -> bool:
+    try:
+        import scipy.spatial  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _nearest_brute(lat_obs, lon_obs, val_obs, lat_q, lon_q, chunk=4096):
+    """Nearest neighbour on the sphere without scipy (brute force in chunks)."""
+    o = unit_vectors(lat_obs, lon_obs)
+    q = unit_vectors(lat_q, lon_q)
+    out = np.empty(len(q))
+    for s in range(0, len(q), chunk):
+        out[s : s + chunk] = val_obs[np.argmax(q[s : s + chunk] @ o.T, axis=1)]
+    return out
+
+
 def unit_vectors(lat, lon) -> np.ndarray:
     phi, lam = np.deg2rad(lat), np.deg2rad(lon)
     return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], -1)
@@ -35,9 +53,11 @@ def interpolate_snapshot(method, lat_obs, lon_obs, val_obs, lat_q, lon_q, k=8, p
     ``"idw"`` (``k`` neighbours, weights 1/d**power) work with great-circle chord distances on
     the unit sphere.
     """
-    sp = _scipy()
     if val_obs.size == 0:
         return np.full(lat_q.shape, np.nan)
+    if method == "nearest" and not _has_scipy():
+        return _nearest_brute(lat_obs, lon_obs, val_obs, lat_q, lon_q)
+    sp = _scipy()
     if method == "linear":
         pts = np.stack([lon_obs, lat_obs], -1)
         q = np.stack([lon_q, lat_q], -1)

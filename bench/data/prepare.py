@@ -1,0 +1,67 @@
+"""Derive the benchmark's real fields from Debian data packages (run from the repo root).
+
+    cd /tmp && apt-get download ferret-datasets libncarg-data
+    for f in /tmp/*.deb; do dpkg -x $f /tmp/debdata; done
+    python bench/data/prepare.py /tmp/debdata
+
+Writes small NetCDF files into bench/data/ (not committed). See bench/data/README.md.
+"""
+
+import sys
+import warnings
+
+import numpy as np
+import xarray as xr
+
+warnings.simplefilter("ignore")
+root = sys.argv[1] if len(sys.argv) > 1 else "/tmp/debdata"
+ferret = f"{root}/usr/share/ferret-vis/data"
+ncl = f"{root}/usr/share/ncarg/data"
+
+
+def std(da, lat, lon, name, units):
+    da = da.rename({lat: "lat", lon: "lon"}) if lat != "lat" else da
+    da.name = name
+    da.attrs = {"units": units}
+    return da
+
+
+def wrap(da):
+    return da.assign_coords(lon=((da.lon + 180) % 360) - 180).sortby("lon")
+
+
+out = {}
+# 1. Levitus annual SST (surface level): global, smooth, ocean only, no time axis
+d = xr.open_dataset(f"{ferret}/levitus_climatology.cdf", decode_times=False)["TEMP"].isel(
+    ZAXLEVITR=0, drop=True
+)
+out["levitus_sst"] = wrap(std(d, "YAXLEVITR", "XAXLEVITR", "sst", "degC"))
+# 2. ETOPO20 over the Alps: regional, sharp, no time
+d = xr.open_dataset(f"{ferret}/etopo20.cdf", decode_times=False)["ROSE"]
+d = std(d, "ETOPO20Y", "ETOPO20X1_1081", "elevation", "m")
+d = wrap(d).sel(lat=slice(38, 54), lon=slice(0, 24))
+out["etopo_alps"] = d
+# 3. Navy monthly zonal wind: global, time axis (first 24 months), no gaps
+d = xr.open_dataset(f"{ferret}/monthly_navy_winds.cdf", decode_times=False)["UWND"].isel(
+    TIME=slice(0, 24)
+)
+out["navy_uwnd"] = wrap(std(d, "FNOCY", "FNOCX", "uwnd", "m s-1").rename(TIME="time"))
+# 4. Regional model orography on a rotated (curvilinear) grid: regional, sharp, 2-D lat/lon
+d = xr.open_dataset(f"{ncl}/nug/HSURF_regional_model_0.11deg.nc", decode_times=False)["HSURF"].isel(
+    time=0, drop=True
+)
+d = d.isel(rlat=slice(100, 300, 2), rlon=slice(150, 350, 2))
+d.name, d.attrs = "hsurf", {"units": "m"}
+out["hsurf_rotated"] = d
+# 5. Sea-ice fraction, monthly: global, sharp edges, time axis
+d = xr.open_dataset(f"{ncl}/cdf/fice.nc", decode_times=False)["fice"].isel(time=slice(0, 24))
+d = d.rename(hlat="lat", hlon="lon")
+d.name, d.attrs = "fice", {"units": "1"}
+out["fice"] = d
+for k, v in out.items():
+    v = v.astype("float32")
+    for c in ("lat", "lon"):
+        if c in v.coords:
+            v[c].attrs["units"] = "degrees_north" if c == "lat" else "degrees_east"
+    v.to_dataset().to_netcdf(f"bench/data/{k}.nc")
+    print(k, dict(v.sizes), f"NaN share {float(np.isnan(v.values).mean()):.2f}")

@@ -1,0 +1,44 @@
+import subprocess
+import sys
+
+import numpy as np
+import xarray as xr
+
+import xinr
+from xinr.cli import main
+
+from .conftest import analytic_field
+
+
+def test_demo_runs_offline(tmp_path, capsys):
+    assert main(["demo", "--max-time", "3", "--out", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "RMSE on the" in out and "nearest" in out and "mean of obs" in out
+    rec = xr.open_dataset(tmp_path / "demo_reconstruction.nc")
+    assert rec["sst"].shape == (12, 90, 180)
+
+
+def test_fit_and_reconstruct_files(tmp_path):
+    truth, obs = analytic_field()
+    src = tmp_path / "in.nc"
+    obs.to_dataset().to_netcdf(src)
+    model = tmp_path / "m.xinr"
+    assert (
+        main(["fit", str(src), "--var", "tas", "-o", str(model), "--epochs", "3", "--quiet"]) == 0
+    )
+    out = tmp_path / "out.nc"
+    assert main(["reconstruct", str(model), "-o", str(out)]) == 0
+    rec = xr.open_dataset(out)["tas"]
+    assert rec.shape == obs.shape and np.isfinite(rec.values).all()
+    like = tmp_path / "like.nc"
+    xr.Dataset(coords={"lat": [0.0, 10.0], "lon": [0.0, 5.0, 10.0]}).to_netcdf(like)
+    out2 = tmp_path / "out2.nc"
+    assert main(["reconstruct", str(model), "--like", str(like), "-o", str(out2)]) == 0
+    assert xr.open_dataset(out2)["tas"].shape == (4, 2, 3)
+    again = xinr.load(model)
+    assert again.name_ == "tas"
+
+
+def test_module_entry_point_help():
+    r = subprocess.run([sys.executable, "-m", "xinr", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "demo" in r.stdout
