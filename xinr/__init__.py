@@ -6,6 +6,7 @@
 from . import accessor as _accessor  # noqa: F401  (registers .inr)
 from ._version import __version__
 from .errors import CoordinateError, DataError, ModelFileError, NotFittedError
+from .comparison import compare
 from .estimator import INR
 from .io import load
 from .models import list_models, register_model
@@ -16,10 +17,6 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(".datasets", __name__)
-    if name == "compare":
-        from .compare import compare
-
-        return compare
     raise AttributeError(f"module 'xinr' has no attribute {name!r}")
 
 

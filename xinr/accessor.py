@@ -45,7 +45,7 @@ class _INRAccessor:
 
     def compare(self, **kwargs):
         """Compare models and classical methods on held-out points (see :func:`xinr.compare`)."""
-        from .compare import compare
+        from .comparison import compare
 
         return compare(self._obj, **kwargs)
 

@@ -95,7 +95,6 @@ def cmd_demo(a) -> int:
 
 
 def cmd_fit(a) -> int:
-    import xinr
 
     ds = _open(a.input)
     kw = {

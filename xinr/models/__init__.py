@@ -78,28 +78,19 @@ def get_builder(name: str) -> Callable[..., nn.Module]:
 
 
 def hyperparameters(name: str) -> dict:
-    """The keyword hyperparameters of a model and their defaults."""
+    """The keyword hyperparameters of a registered model and their defaults.
+
+    Examples
+    --------
+    >>> hyperparameters("mmgn")["hidden"]
+    256
+    """
     builder = get_builder(name)
-    target = builder.__init__ if inspect.isclass(builder) else builder
-    sig = inspect.signature(target)
-    out = {}
-    for p in list(sig.parameters.values()):
-        if p.name in ("self", "in_features", "n_snapshots") or p.kind in (
-            p.VAR_POSITIONAL,
-            p.VAR_KEYWORD,
-        ):
-            continue
-        out[p.name] = p.default
-    if builder in (ffn_p, ffn_g):
-        out = hyperparameters_of(FourierFeatureMLPParams)
-    return out
-
-
-def hyperparameters_of(fn) -> dict:
-    sig = inspect.signature(fn)
+    target = getattr(builder, "_hyperparameters_of", builder)
+    target = target.__init__ if inspect.isclass(target) else target
     return {
         p.name: p.default
-        for p in sig.parameters.values()
+        for p in inspect.signature(target).parameters.values()
         if p.name not in ("self", "in_features", "n_snapshots", "features")
         and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     }
@@ -109,7 +100,7 @@ def build_model(name: str, in_features: int, n_snapshots: int, **kwargs) -> nn.M
     """Build a registered model, with a clear error for unknown hyperparameters."""
     builder = get_builder(name)
     known = hyperparameters(name)
-    takes_any = _takes_var_kw(builder) and name not in ("ffn_p", "ffn_g")
+    takes_any = _takes_var_kw(getattr(builder, "_hyperparameters_of", builder))
     unknown = [k for k in kwargs if k not in known]
     if unknown and not takes_any:
         raise TypeError(
@@ -123,7 +114,5 @@ def _takes_var_kw(builder) -> bool:
     target = builder.__init__ if inspect.isclass(builder) else builder
     return any(p.kind == p.VAR_KEYWORD for p in inspect.signature(target).parameters.values())
 
-
-from .baselines import FourierFeatureMLP as FourierFeatureMLPParams  # noqa: E402
 
 __all__ = ["MMGN", "build_model", "get_builder", "list_models", "register_model"]

@@ -117,8 +117,14 @@ class FourierFeatureMLP(_TimeInput):
 
 
 def ffn_p(in_features, n_snapshots, **kw):
+    """FFN+P: :class:`FourierFeatureMLP` with positional features."""
     return FourierFeatureMLP(in_features, n_snapshots, features="positional", **kw)
 
 
 def ffn_g(in_features, n_snapshots, **kw):
+    """FFN+G: :class:`FourierFeatureMLP` with Gaussian random features."""
     return FourierFeatureMLP(in_features, n_snapshots, features="gaussian", **kw)
+
+
+ffn_p._hyperparameters_of = FourierFeatureMLP
+ffn_g._hyperparameters_of = FourierFeatureMLP
