@@ -5,8 +5,8 @@
 
 from . import accessor as _accessor  # noqa: F401  (registers .inr)
 from ._version import __version__
-from .errors import CoordinateError, DataError, ModelFileError, NotFittedError
 from .comparison import compare
+from .errors import CoordinateError, DataError, ModelFileError, NotFittedError
 from .estimator import INR
 from .io import load
 from .models import list_models, register_model
