@@ -248,10 +248,14 @@ def decode_labels(spec: dict) -> np.ndarray:
 def labels_to_float(values: np.ndarray) -> np.ndarray:
     """Snapshot labels -> float (days for times), used to place snapshots on a time axis."""
     values = np.asarray(values)
-    if np.issubdtype(values.dtype, np.datetime64):
-        return (values - values.min()).astype("timedelta64[s]").astype(np.float64) / 86400.0
-    if np.issubdtype(values.dtype, np.timedelta64):
-        return values.astype("timedelta64[s]").astype(np.float64) / 86400.0
+    if values.dtype.kind in "mM":
+        nat = np.isnat(values)
+        if values.dtype.kind == "M":
+            ref = values[~nat].min() if (~nat).any() else np.datetime64("1970-01-01")
+            values = values - ref
+        days = values.astype("timedelta64[s]").astype(np.float64) / 86400.0
+        days[nat] = np.nan
+        return days
     if values.dtype == object and values.size and hasattr(values.flat[0], "calendar"):
         import cftime
 

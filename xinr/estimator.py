@@ -213,12 +213,20 @@ class INR:
         if enc_kind == "auto":
             enc_kind = "sphere" if global_field else "box"
         encoding = Encoding(enc_kind, lat, lon, degree=self.degree)
-        scaler = Standardizer.fit(obs.value)
         labels = {d: _dim_labels(da, d) for d in layout.snapshot_dims}
         t_all = _snapshot_times(labels, layout.snapshot_dims, obs.n_snapshots)
         tscale = TimeScaler.fit(t_all)
+        # Canonical order (by place on Earth, then snapshot) so that the same field written with
+        # another longitude convention, point order or dimension order trains identically.
+        by_place = np.lexsort((np.round(np.mod(lon, 360.0), 9), np.round(lat, 9)))
+        rank = np.empty_like(by_place)
+        rank[by_place] = np.arange(by_place.size)
+        order = np.lexsort((rank[obs.point], obs.snap))
+        obs.snap, obs.point, obs.value = obs.snap[order], obs.point[order], obs.value[order]
         # distinct observed points, encoded once
-        uniq, inv = np.unique(obs.point, return_inverse=True)
+        uniq_rank, inv = np.unique(rank[obs.point], return_inverse=True)
+        uniq = by_place[uniq_rank]
+        scaler = Standardizer.fit(obs.value)
         x = encoding(lat[uniq], lon[uniq])
         setup = presets.resolve(
             self.preset,
@@ -233,6 +241,14 @@ class INR:
         )
         device = resolve_device(self.device)
         net = build_model(self.model, encoding.dim, obs.n_snapshots, **setup.model)
+        if getattr(net, "uses_time", False) and not np.isfinite(t_all).all():
+            d = layout.snapshot_dims[0] if layout.snapshot_dims else "time"
+            raise CoordinateError(
+                f"The {d!r} coordinate has {int((~np.isfinite(t_all)).sum())} missing value(s) "
+                f"(NaT/NaN), and model {self.model!r} takes time as an input. Drop those "
+                f"snapshots (e.g. da.sel({d}=da[{d!r}].notnull())) or use model='mmgn', which "
+                "needs no time values."
+            )
         cfg = TrainConfig(**setup.train)
         data = TrainData(
             x=x,
