@@ -25,7 +25,7 @@ from .coords import (
 )
 from .encoding import ENCODINGS, Encoding, TimeScaler
 from .errors import CoordinateError, DataError, NotFittedError
-from .models import build_model, get_builder
+from .models import build_network, get_builder
 from .normalize import Standardizer
 from .sampling import observed_points
 from .training import TrainConfig, TrainData, train
@@ -93,6 +93,9 @@ class INR:
     checkpoint, checkpoint_every, resume :
         Write the training state to ``checkpoint`` every ``checkpoint_every`` seconds; continue
         from a checkpoint file with ``resume``.
+    ensemble : int, optional
+        Train this many independently initialised networks side by side and average them (the
+        ``auto`` preset uses 4 for small data sets, 1 otherwise).
     **model_kwargs
         Hyperparameters of the model (e.g. ``hidden=256, latent=128, input_scale=256``).
 
@@ -143,6 +146,7 @@ class INR:
         checkpoint_every: float = 60.0,
         resume: str | None = None,
         amp: bool | None = None,
+        ensemble: int | None = None,
         **model_kwargs: Any,
     ):
         self.model = model
@@ -171,6 +175,7 @@ class INR:
         self.checkpoint_every = checkpoint_every
         self.resume = resume
         self.amp = amp
+        self.ensemble = ensemble
         self.model_kwargs = model_kwargs
 
     # ------------------------------------------------------------------ fitting
@@ -238,9 +243,10 @@ class INR:
             x=x,
             user_model=self.model_kwargs,
             user_train={k: getattr(self, k) for k in TRAIN_OPTIONS if getattr(self, k) is not None},
+            ensemble=self.ensemble,
         )
         device = resolve_device(self.device)
-        net = build_model(self.model, encoding.dim, obs.n_snapshots, **setup.model)
+        net = build_network(self.model, encoding.dim, obs.n_snapshots, setup.ensemble, setup.model)
         if getattr(net, "uses_time", False) and not np.isfinite(t_all).all():
             d = layout.snapshot_dims[0] if layout.snapshot_dims else "time"
             raise CoordinateError(
@@ -262,6 +268,7 @@ class INR:
 
         self.model_ = net
         self.model_kwargs_ = setup.model
+        self.ensemble_ = setup.ensemble
         self.train_config_ = setup.train
         self.encoding_ = encoding
         self.scaler_ = scaler
@@ -305,7 +312,8 @@ class INR:
             f"INR(model={self.model!r}, encoding={self.encoding_.kind!r}){flags}\n"
             f"  field: {self.name_!r} dims {self.dims_}, {self.n_snapshots_} snapshot(s), "
             f"{self.n_obs_} observed points\n"
-            f"  network: {n_par:,} parameters, {self.model_kwargs_}\n"
+            f"  network: {n_par:,} parameters, {self.model_kwargs_}"
+            f"{f', ensemble of {self.ensemble_}' if self.ensemble_ > 1 else ''}\n"
             f"  training: {len(self.history_)} epochs in {self.fit_seconds_:.1f} s on "
             f"{self.device_}, final loss {loss}{val}"
         )

@@ -66,6 +66,7 @@ def save(est, path) -> None:
         "xinr_version": __version__,
         "model": est.model,
         "model_kwargs": est.model_kwargs_,
+        "ensemble": int(est.ensemble_),
         "train_config": {
             k: v
             for k, v in est.train_config_.items()
@@ -112,7 +113,7 @@ def load(path):
         The file is not an xinr model, is damaged, or was written by a newer format.
     """
     from .estimator import INR
-    from .models import build_model
+    from .models import build_network
 
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -145,12 +146,14 @@ def load(path):
         )
     est = INR(model=meta["model"], progress=False, **meta["model_kwargs"])
     enc = Encoding.from_dict(meta["encoding"])
-    net = build_model(meta["model"], enc.dim, meta["n_snapshots"], **meta["model_kwargs"])
+    ens = int(meta.get("ensemble", 1))
+    net = build_network(meta["model"], enc.dim, meta["n_snapshots"], ens, meta["model_kwargs"])
     net.load_state_dict(state["state_dict"])
     net.eval()
     lay = meta["layout"]
     est.model_ = net
     est.model_kwargs_ = meta["model_kwargs"]
+    est.ensemble_ = ens
     est.train_config_ = meta["train_config"]
     est.encoding_ = enc
     est.scaler_ = Standardizer(**meta["scaler"])

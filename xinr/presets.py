@@ -42,7 +42,7 @@ PAPER_TRAIN = {
 
 # Data-derived preset. The frequency constants are in units of 1 / (median distance between
 # neighbouring observed points) in the encoded space.
-AUTO_FREQ = {"mmgn": 1.0, "siren": 0.5, "ffn_g": 0.08, "ffn_p": 0.25}
+AUTO_FREQ = {"mmgn": 2.5, "siren": 0.5, "ffn_g": 0.08, "ffn_p": 0.25}
 AUTO_MODEL = {
     "mmgn": {"hidden": 128, "latent": 64, "layers": 3, "alpha": 1.0},
     "resmlp": {"width": 128, "depth": 4},
@@ -58,6 +58,10 @@ AUTO_TRAIN = {
     "loss": "l1",
     "validation": 0.1,
 }
+# Small data sets: average several networks (cheap there, and it removes much of the noise a single
+# network fits between sparse points). Large ones spend the budget on one network instead.
+AUTO_ENSEMBLE = 4
+AUTO_ENSEMBLE_MAX_OBS = 6000
 AUTO_STEPS = 1500  # optimiser steps when neither epochs nor max_time is given
 
 
@@ -65,6 +69,7 @@ AUTO_STEPS = 1500  # optimiser steps when neither epochs nor max_time is given
 class Setup:
     model: dict
     train: dict
+    ensemble: int = 1
 
 
 def neighbour_spacing(x: torch.Tensor, max_points: int = 4096, seed: int = 0) -> float:
@@ -97,6 +102,7 @@ def resolve(
     x: torch.Tensor,
     user_model: dict,
     user_train: dict,
+    ensemble: int | None = None,
 ) -> Setup:
     """Model and training keywords for a fit: preset values, overridden by the user's."""
     train: dict = {}
@@ -128,6 +134,10 @@ def resolve(
             n_train = max(1, int(n_obs * (1 - user_train.get("validation", train["validation"]))))
             steps_per_epoch = max(1, math.ceil(n_train / bs))
             train["epochs"] = max(1, math.ceil(AUTO_STEPS / steps_per_epoch))
+    if ensemble is None:
+        ensemble = AUTO_ENSEMBLE if (preset == "auto" and n_obs <= AUTO_ENSEMBLE_MAX_OBS) else 1
     train.update(user_train)
     mkw.update(user_model)
-    return Setup(model=mkw, train=train)
+    return Setup(
+        model=mkw, train=train, ensemble=int(ensemble) if ensemble == int(ensemble) else ensemble
+    )

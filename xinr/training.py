@@ -234,7 +234,11 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
                 idx = perm[k * bs : (k + 1) * bs]
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                     pred = forward_batch(model, tr, idx)
-                lval = loss(pred.float(), tr.y[idx])
+                pred = pred.float()
+                # ensembles return (members, N): sum the members' losses
+                lval = loss(pred, tr.y[idx].expand_as(pred)) * (
+                    pred.shape[0] if pred.dim() == 2 else 1
+                )
                 if not torch.isfinite(lval):
                     bad = True
                     break

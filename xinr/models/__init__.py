@@ -12,6 +12,7 @@ from collections.abc import Callable
 from torch import nn
 
 from .baselines import SIREN, ResMLP, ffn_g, ffn_p
+from .ensemble import Ensemble
 from .mmgn import MMGN
 
 _REGISTRY: dict[str, Callable[..., nn.Module]] = {
@@ -110,9 +111,30 @@ def build_model(name: str, in_features: int, n_snapshots: int, **kwargs) -> nn.M
     return builder(in_features, n_snapshots, **kwargs)
 
 
+def build_network(
+    name: str, in_features: int, n_snapshots: int, ensemble: int, kwargs: dict
+) -> nn.Module:
+    """One model, or an :class:`Ensemble` of ``ensemble`` independently initialised ones."""
+    if int(ensemble) != ensemble or ensemble < 1:
+        raise ValueError(f"ensemble must be a positive integer; got {ensemble!r}.")
+    if ensemble == 1:
+        return build_model(name, in_features, n_snapshots, **kwargs)
+    return Ensemble(
+        [build_model(name, in_features, n_snapshots, **kwargs) for _ in range(int(ensemble))]
+    )
+
+
 def _takes_var_kw(builder) -> bool:
     target = builder.__init__ if inspect.isclass(builder) else builder
     return any(p.kind == p.VAR_KEYWORD for p in inspect.signature(target).parameters.values())
 
 
-__all__ = ["MMGN", "build_model", "get_builder", "list_models", "register_model"]
+__all__ = [
+    "MMGN",
+    "Ensemble",
+    "build_model",
+    "build_network",
+    "get_builder",
+    "list_models",
+    "register_model",
+]

@@ -129,8 +129,12 @@ class MMGN(nn.Module):
         """
         g = self.filters(x)
         if point is not None:
-            g = g[point]
-        mods = self.modulation(self.latents.weight).view(-1, self.layers, self.hidden)[snap]
+            g = g.index_select(0, point)
+        mods = (
+            self.modulation(self.latents.weight)
+            .view(-1, self.layers, self.hidden)
+            .index_select(0, snap)
+        )
         out = g[:, 0]
         for i, lin in enumerate(self.linears):
             out = g[:, i + 1] * (lin(out) + mods[:, i])
