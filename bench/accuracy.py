@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 import time
 import warnings
 
@@ -41,7 +43,7 @@ def load_field(spec: str, snapshots: int | None = None) -> xr.DataArray:
     return da.astype("float64")
 
 
-def run_case(da, ratio, task, seed, methods, budget, xinr_kw):
+def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
     lay = find_layout(da)
     order = lay.snapshot_dims + lay.dims
     da = da.transpose(*order)
@@ -74,7 +76,7 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw):
             t_pred = time.perf_counter() - t1
         rows.append(
             {
-                "field": str(da.name),
+                "field": label or str(da.name),
                 "ratio": ratio,
                 "task": task,
                 "seed": seed,
@@ -131,6 +133,11 @@ def main(argv=None):
             pass
         xinr_kw[k] = v
     da = load_field(a.field, a.snapshots)
+    label = (
+        "coads_sst"
+        if a.field == "sample"
+        else os.path.splitext(os.path.basename(a.field.partition(":")[0]))[0]
+    )
     methods = list(a.methods)
     if "linear" not in methods:
         methods.append("linear")
@@ -138,9 +145,10 @@ def main(argv=None):
     for ratio in a.ratios:
         for task in a.tasks:
             for seed in a.seeds:
-                new = run_case(da, ratio, task, seed, methods, a.budget, xinr_kw)
+                new = run_case(da, ratio, task, seed, methods, a.budget, xinr_kw, label)
                 rows += new
                 print_rows(new)
+                sys.stdout.flush()
                 if a.json:
                     with open(a.json, "a") as f:
                         for r in new:

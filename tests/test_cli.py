@@ -42,3 +42,19 @@ def test_fit_and_reconstruct_files(tmp_path):
 def test_module_entry_point_help():
     r = subprocess.run([sys.executable, "-m", "xinr", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "demo" in r.stdout
+
+
+def test_benchmark_command_and_report(tmp_path, capsys):
+    out = tmp_path / "res.jsonl"
+    args = ["benchmark", "--dataset", "sample", "--task", "1", "3", "--ratio", "0.05"]
+    args += ["--snapshots", "2", "--epochs", "2", "-o", str(out)]
+    assert main(args) == 0
+    import json
+
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["task"] for r in rows] == [1, 3] and all(r["snapshots"] == 2 for r in rows)
+    assert all(0 < r["mse_paper"] and r["mse_paper"] <= r["mse_unobserved"] * 1.5 for r in rows)
+    capsys.readouterr()
+    assert main(["benchmark", "report", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "task 1" in table and "sample" in table and "mmgn" in table

@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_reconstruct)
 
     try:
-        from .bench_cli import add_benchmark_parser
+        from .paperbench import add_benchmark_parser
 
         add_benchmark_parser(sub)
     except ImportError:

@@ -100,8 +100,8 @@ class Encoding:
 
     def __call__(self, lat, lon) -> torch.Tensor:
         """Encode coordinates in degrees; returns a float32 tensor of shape (n, dim)."""
-        lat = torch.as_tensor(np.asarray(lat, dtype=np.float64))
-        lon = torch.as_tensor(np.asarray(lon, dtype=np.float64))
+        lat = torch.from_numpy(np.array(lat, dtype=np.float64, copy=True))
+        lon = torch.from_numpy(np.array(lon, dtype=np.float64, copy=True))
         if self.kind == "box":
             p = self.params
             rel = torch.remainder(lon - p["lon_origin"], 360.0)

@@ -468,6 +468,12 @@ class INR:
             dict: ``{"lat": ..., "lon": ..., "time": ...}`` (1-D lat/lon make a grid).
         batch_size : int
             Points evaluated at once; bounds peak memory beyond the output.
+        chunks : None, "auto", int or dict
+            Return a lazy, dask-backed result with these chunk sizes ({dim: size}; an int applies
+            to the spatial dims). A chunked target (DataArray/Dataset with dask data) gives a lazy
+            result with its chunks. Each chunk is predicted independently; the fitted model
+            enters the dask graph once. ``.to_netcdf`` then streams chunk by chunk, and a
+            ``dask.distributed.Client`` computes the chunks on its workers.
 
         Returns
         -------

@@ -66,8 +66,6 @@ def _target_dataset(est, target) -> xr.Dataset:
 def reconstruct(est, target=None, *, batch_size: int = 2**16, chunks=None) -> xr.DataArray:
     """See :meth:`xinr.INR.reconstruct`."""
     lay = est.layout_
-    if chunks is not None:
-        raise NotImplementedError("Lazy (chunked) reconstruction is not available yet.")
     if target is None:
         tgt = est.template_
         t_lay = lay
@@ -81,9 +79,9 @@ def reconstruct(est, target=None, *, batch_size: int = 2**16, chunks=None) -> xr
         except CoordinateError as err:
             raise CoordinateError(f"The target grid has no usable lat/lon: {err}") from None
         snap_coords_from = tgt
-    lat, lon = spatial_points(tgt, t_lay)
     spatial_dims = tuple(t_lay.dims)
     spatial_shape = tuple(tgt.sizes[d] for d in spatial_dims)
+    lazy_chunks = _lazy_chunks(target, tgt, chunks, lay.snapshot_dims, spatial_dims)
     # snapshot selection: target's labels where given, else every training snapshot
     sel = {}
     for d in lay.snapshot_dims:
@@ -92,9 +90,13 @@ def reconstruct(est, target=None, *, batch_size: int = 2**16, chunks=None) -> xr
         else:
             sel[d] = est.labels_[d]
     snaps, times = est._snapshot_index(sel)
-    data = est._predict_grid(lat, lon, snaps, times, batch_size=batch_size)
     snap_shape = tuple(len(sel[d]) for d in lay.snapshot_dims)
-    data = data.reshape(snap_shape + spatial_shape)
+    if lazy_chunks is None:
+        lat, lon = spatial_points(tgt, t_lay)
+        data = est._predict_grid(lat, lon, snaps, times, batch_size=batch_size)
+        data = data.reshape(snap_shape + spatial_shape)
+    else:
+        data = _lazy_predict(est, tgt, t_lay, snaps, times, snap_shape, lazy_chunks, batch_size)
     dims = lay.snapshot_dims + spatial_dims
     if target is None:
         coords = dict(est.template_.coords.items())
@@ -109,3 +111,79 @@ def reconstruct(est, target=None, *, batch_size: int = 2**16, chunks=None) -> xr
     order = [d for d in est.dims_ if d in out.dims]
     order += [d for d in out.dims if d not in order]
     return out.transpose(*order)
+
+
+def _lazy_chunks(target, tgt, chunks, snapshot_dims, spatial_dims):
+    """Chunk sizes {dim: size} for a lazy result, or None for an eager one."""
+    if chunks is None:
+        src = target if isinstance(target, (xr.DataArray, xr.Dataset)) else None
+        if src is None or not src.chunks:
+            return None
+        found = dict(src.chunksizes) if hasattr(src, "chunksizes") else {}
+        chunks = {d: max(found[d]) for d in found}
+    if chunks == "auto":
+        chunks = {}
+    if isinstance(chunks, int):
+        chunks = {d: chunks for d in spatial_dims}
+    if not isinstance(chunks, dict):
+        raise TypeError(
+            f"chunks must be None, 'auto', an int or a dict of dim -> size; got {chunks!r}."
+        )
+    unknown = [d for d in chunks if d not in (*snapshot_dims, *spatial_dims)]
+    if unknown:
+        raise ValueError(
+            f"chunks names unknown dimension(s) {unknown}; the result has dims "
+            f"{list(snapshot_dims) + list(spatial_dims)}."
+        )
+    out = {d: int(chunks.get(d, 1)) for d in snapshot_dims}
+    default_side = 1024 if len(spatial_dims) == 2 else 2**20
+    for d in spatial_dims:
+        out[d] = int(chunks.get(d, min(tgt.sizes[d], default_side)))
+    return out
+
+
+def _predict_block(est, snaps, times, lat, lon, batch_size):
+    pred = est._predict_grid(lat.ravel(), lon.ravel(), snaps, times, batch_size=batch_size)
+    return pred.reshape((len(snaps),) + lat.shape)
+
+
+def _lazy_predict(est, tgt, t_lay, snaps, times, snap_shape, chunks, batch_size):
+    """Dask array (snapshots..., spatial...) whose blocks are predicted independently; the fitted
+    estimator enters the graph once, as one key, not once per block."""
+    import dask
+    import dask.array as dsa
+
+    from .coords import check_latlon
+
+    sdims = t_lay.dims
+    schunks = tuple(chunks[d] for d in sdims)
+    la, lo = tgt[t_lay.lat], tgt[t_lay.lon]
+    check_latlon(np.asarray(la.values).ravel(), np.asarray(lo.values).ravel(), t_lay.lat, t_lay.lon)
+    shape = tuple(tgt.sizes[d] for d in sdims)
+    if len(sdims) == 2 and la.ndim == 1:
+        lat1 = dsa.from_array(np.asarray(la.values, np.float64), chunks=chunks[la.dims[0]])
+        lon1 = dsa.from_array(np.asarray(lo.values, np.float64), chunks=chunks[lo.dims[0]])
+        if la.dims[0] == sdims[0]:
+            lat = dsa.broadcast_to(lat1[:, None], shape, chunks=schunks)
+            lon = dsa.broadcast_to(lon1[None, :], shape, chunks=schunks)
+        else:
+            lat = dsa.broadcast_to(lat1[None, :], shape, chunks=schunks)
+            lon = dsa.broadcast_to(lon1[:, None], shape, chunks=schunks)
+    else:
+        lat = dsa.from_array(np.asarray(la.transpose(*sdims).values, np.float64), chunks=schunks)
+        lon = dsa.from_array(np.asarray(lo.transpose(*sdims).values, np.float64), chunks=schunks)
+    snap_chunk = int(np.prod([chunks[d] for d in est.layout_.snapshot_dims], dtype=np.int64)) or 1
+    if len(snap_shape) > 1:
+        snap_chunk = len(snaps)  # several snapshot dims: one chunk along the flattened axis
+    s_d = dsa.from_array(np.asarray(snaps, np.int64), chunks=snap_chunk)
+    t_d = dsa.from_array(np.asarray(times, np.float64), chunks=snap_chunk)
+    est_d = dask.delayed(est, pure=True, traverse=False)
+    ind = "".join(chr(ord("a") + i) for i in range(len(sdims)))
+    out = dsa.blockwise(
+        _predict_block, "s" + ind,
+        est_d, None, s_d, "s", t_d, "s", lat, ind, lon, ind, batch_size, None,
+        dtype=np.float32, meta=np.empty((0,) * (1 + len(sdims)), np.float32),
+    )  # fmt: skip
+    if len(snap_shape) != 1:
+        out = out.reshape(snap_shape + shape)
+    return out

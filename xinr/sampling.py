@@ -80,16 +80,7 @@ def observed_points(
     n_snap = int(np.prod([da.sizes[d] for d in layout.snapshot_dims], dtype=np.int64))
     n_pts = int(np.prod([da.sizes[d] for d in layout.dims], dtype=np.int64))
     if _is_dask(arr):
-        import dask
-        import dask.array as dsa
-
-        flat = arr.reshape(-1)
-        if not np.issubdtype(flat.dtype, np.floating):
-            flat = flat.astype(np.float64)
-        finite = dsa.isfinite(flat)
-        idx, vals, n_inf = dask.compute(
-            dsa.flatnonzero(finite), flat[finite], dsa.isinf(flat).sum()
-        )
+        idx, vals, n_inf = _gather_dask(arr, n_pts, max_points, seed)
     else:
         flat = np.asarray(arr).reshape(-1)
         if not np.issubdtype(flat.dtype, np.floating):
@@ -98,6 +89,10 @@ def observed_points(
         n_inf = int(np.isinf(flat).sum())
         idx = np.flatnonzero(finite)
         vals = flat[idx]
+        if max_points is not None and idx.size > max_points:
+            keys = np.random.default_rng(seed).random(idx.size)
+            keep = np.sort(np.argpartition(keys, int(max_points))[: int(max_points)])
+            idx, vals = idx[keep], vals[keep]
     if int(n_inf):
         raise DataError(
             f"{da.name or 'The field'!r} has {int(n_inf)} infinite value(s). xinr treats NaN as "
@@ -105,14 +100,10 @@ def observed_points(
         )
     if idx.size == 0:
         raise DataError(
-            f"{da.name or 'The field'!r} has no finite values (all {flat.size} are NaN): there is "
+            f"{da.name or 'The field'!r} has no finite values (all {n_snap * n_pts} are NaN): there is "
             "nothing to fit. Check the variable, its _FillValue/missing_value decoding, or the "
             "selection you made."
         )
-    if max_points is not None and idx.size > max_points:
-        rng = np.random.default_rng(seed)
-        keep = np.sort(rng.choice(idx.size, size=int(max_points), replace=False))
-        idx, vals = idx[keep], vals[keep]
     idx = np.asarray(idx, dtype=np.int64)
     snap, point = np.divmod(idx, n_pts)
     counts = np.bincount(snap, minlength=n_snap)
@@ -124,6 +115,56 @@ def observed_points(
             stacklevel=3,
         )
     return Observations(snap, point, np.asarray(vals, dtype=np.float64), n_snap, n_pts)
+
+
+def _block_observations(block, offsets, shape, max_points, seed, block_id):
+    """Observed points of one dask block: global flat indices, values, and (for subsets) random
+    keys; with ``max_points`` only the block's ``max_points`` smallest keys are kept, so the union
+    over blocks still contains the global uniform subset."""
+    block = np.asarray(block)
+    if not np.issubdtype(block.dtype, np.floating):
+        block = block.astype(np.float64)
+    n_inf = int(np.isinf(block).sum())
+    local = np.nonzero(np.isfinite(block))
+    glob = tuple(ix + off for ix, off in zip(local, offsets, strict=True))
+    idx = np.ravel_multi_index(glob, shape).astype(np.int64) if len(glob) else np.zeros(0, np.int64)
+    vals = block[local].astype(np.float64)
+    keys = None
+    if max_points is not None:
+        keys = np.random.default_rng([0 if seed is None else int(seed), *block_id]).random(idx.size)
+        if idx.size > max_points:
+            keep = np.argpartition(keys, int(max_points))[: int(max_points)]
+            idx, vals, keys = idx[keep], vals[keep], keys[keep]
+    return idx, vals, keys, n_inf
+
+
+def _gather_dask(arr, n_pts, max_points, seed):
+    """One ``compute`` over the blocks of a dask array (snapshot dims..., spatial dims...)."""
+    import itertools
+
+    import dask
+
+    shape = arr.shape
+    starts = [np.concatenate([[0], np.cumsum(c)[:-1]]) for c in arr.chunks]
+    blocks = arr.to_delayed()
+    tasks = []
+    for block_id in itertools.product(*(range(len(c)) for c in arr.chunks)):
+        offsets = [int(starts[d][i]) for d, i in enumerate(block_id)]
+        tasks.append(
+            dask.delayed(_block_observations, pure=True)(
+                blocks[block_id], offsets, shape, max_points, seed, block_id
+            )
+        )
+    parts = dask.compute(*tasks)
+    idx = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+    vals = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
+    n_inf = sum(p[3] for p in parts)
+    if max_points is not None and idx.size > max_points:
+        keys = np.concatenate([p[2] for p in parts])
+        keep = np.argpartition(keys, int(max_points))[: int(max_points)]
+        idx, vals = idx[keep], vals[keep]
+    order = np.argsort(idx, kind="stable")
+    return idx[order], vals[order], n_inf
 
 
 def _is_dask(arr) -> bool:
