@@ -23,6 +23,8 @@ import dask.array as dsa
 import numpy as np
 import xarray as xr
 
+import xinr  # noqa: F401  (registers the .inr accessor)
+
 
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

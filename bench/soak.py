@@ -17,6 +17,8 @@ import warnings
 import numpy as np
 import xarray as xr
 
+import xinr  # noqa: F401  (registers the .inr accessor)
+
 
 def rss_mib() -> float:
     with open(f"/proc/{os.getpid()}/status") as f:

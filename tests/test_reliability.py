@@ -14,19 +14,25 @@ from xinr.errors import CoordinateError
 from .conftest import FAST, analytic_field
 
 
+def interrupt_at(monkeypatch, stop_epoch):
+    """Make training raise KeyboardInterrupt when epoch ``stop_epoch`` starts (like Ctrl-C)."""
+    real = training.lr_factor
+
+    def stop(cfg, epoch, progress):
+        if epoch == stop_epoch:
+            raise KeyboardInterrupt
+        return real(cfg, epoch, progress)
+
+    monkeypatch.setattr(training, "lr_factor", stop)
+    return real
+
+
 def test_checkpoint_resume_matches_uninterrupted(tmp_path, monkeypatch):
     _, obs = analytic_field()
     kw = dict(FAST, epochs=10, batch_size=256, validation=0.1)
     full = xinr.INR(**kw).fit(obs)
     ck = tmp_path / "run.ckpt"
-    real = training.lr_factor
-
-    def stop_at_6(cfg, epoch, progress):
-        if epoch == 6:
-            raise KeyboardInterrupt
-        return real(cfg, epoch, progress)
-
-    monkeypatch.setattr(training, "lr_factor", stop_at_6)
+    real = interrupt_at(monkeypatch, 6)
     with pytest.warns(UserWarning, match="interrupted after 6 epoch"):
         part = xinr.INR(checkpoint=str(ck), checkpoint_every=0, **kw).fit(obs)
     assert part.interrupted_ and ck.exists()
@@ -52,14 +58,7 @@ def test_checkpoint_is_atomic_and_checked(tmp_path):
 
 def test_interrupt_returns_best_state(monkeypatch):
     _, obs = analytic_field()
-    real = training.lr_factor
-
-    def stop(cfg, epoch, progress):
-        if epoch == 3:
-            raise KeyboardInterrupt
-        return real(cfg, epoch, progress)
-
-    monkeypatch.setattr(training, "lr_factor", stop)
+    interrupt_at(monkeypatch, 3)
     with pytest.warns(UserWarning, match="interrupted"):
         fitted = obs.inr.fit(**FAST)
     assert fitted.interrupted_ and len(fitted.history_) == 3
