@@ -6,8 +6,6 @@ estimator; fitted state ends in an underscore.
 
 from __future__ import annotations
 
-import math
-import warnings
 from typing import Any
 
 import numpy as np
@@ -24,7 +22,7 @@ from .coords import (
     wraps_around,
 )
 from .encoding import ENCODINGS, Encoding, TimeScaler
-from .errors import CoordinateError, DataError, NotFittedError
+from .errors import CoordinateError, NotFittedError
 from .models import build_network, get_builder
 from .normalize import Standardizer
 from .sampling import observed_points
@@ -320,29 +318,21 @@ class INR:
 
     # ------------------------------------------------------------------ prediction
     def _snapshot_index(self, sel: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Flat snapshot indices (and their times) of an outer product of per-dim labels."""
+        """Flat snapshot indices and times of the outer product of per-dimension labels. Models
+        that take time as an input may ask for times between training snapshots."""
         dims = self.layout_.snapshot_dims
-        shape = tuple(len(self.labels_[d]) for d in dims)
-        pos, times = [], None
-        for d in dims:
-            pos.append(
-                _match_labels(self.labels_[d], sel[d], d, self.model_.uses_time and len(dims) == 1)
-            )
         if not dims:
             return np.zeros(1, dtype=np.int64), np.zeros(1)
-        if self.model_.uses_time and len(dims) == 1:
-            p = pos[0]
-            times = p  # fractional positions allowed
-            t_all = _snapshot_times(self.labels_, dims, shape[0])
-            tv = (
-                np.interp(times, np.arange(shape[0]), t_all)
-                if shape[0] > 1
-                else t_all[:1].repeat(len(p))
-            )
-            return np.clip(np.round(p), 0, shape[0] - 1).astype(np.int64), tv
+        shape = tuple(len(self.labels_[d]) for d in dims)
+        between = self.model_.uses_time and len(dims) == 1
+        pos = [_match_labels(self.labels_[d], sel[d], d, between) for d in dims]
+        t_all = _snapshot_times(self.labels_, dims, int(np.prod(shape)))
+        if between:
+            p, n = pos[0], shape[0]  # fractional positions between snapshots
+            t = np.interp(p, np.arange(n), t_all) if n > 1 else np.repeat(t_all[:1], len(p))
+            return np.clip(np.round(p), 0, n - 1).astype(np.int64), t
         grids = np.meshgrid(*[np.asarray(p, dtype=np.int64) for p in pos], indexing="ij")
         flat = np.ravel_multi_index(tuple(g.ravel() for g in grids), shape)
-        t_all = _snapshot_times(self.labels_, dims, int(np.prod(shape)))
         return flat, t_all[flat]
 
     @torch.no_grad()
@@ -586,8 +576,4 @@ def _coords_template(da: xr.DataArray) -> xr.Dataset:
     return ds
 
 
-def default_epochs(steps: int, n: int, batch_size: int) -> int:
-    return max(1, math.ceil(steps / max(1, math.ceil(n / batch_size))))
-
-
-__all__ = ["INR", "resolve_device", "select_variable", "DataError", "warnings"]
+__all__ = ["INR", "resolve_device", "select_variable"]

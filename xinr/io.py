@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import tempfile
@@ -178,4 +177,4 @@ def load(path):
     return est
 
 
-__all__ = ["load", "save", "io"]
+__all__ = ["load", "save"]

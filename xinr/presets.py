@@ -42,7 +42,7 @@ PAPER_TRAIN = {
 
 # Data-derived preset. The frequency constants are in units of 1 / (median distance between
 # neighbouring observed points) in the encoded space.
-AUTO_FREQ = {"mmgn": 2.5, "siren": 0.5, "ffn_g": 0.08, "ffn_p": 0.25}
+AUTO_FREQ = {"mmgn": 2.5, "siren": 0.5, "ffn_g": 0.035, "ffn_p": 0.25}
 AUTO_MODEL = {
     "mmgn": {"hidden": 128, "latent": 64, "layers": 3, "alpha": 1.0},
     "resmlp": {"width": 128, "depth": 4},
