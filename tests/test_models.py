@@ -56,3 +56,17 @@ def test_unknown_model_and_keyword():
         build_model("mmgn", 2, 1, hiden=3)
     assert {"mmgn", "resmlp", "siren", "ffn_p", "ffn_g"} <= set(list_models())
     assert xinr.list_models() == list_models()
+
+
+def test_ensemble_option_validated_and_saved(tmp_path):
+    from .conftest import FAST, analytic_field
+
+    _, obs = analytic_field()
+    with pytest.raises(ValueError, match="ensemble must be a positive integer"):
+        obs.inr.fit(**dict(FAST, ensemble=0))
+    fitted = obs.inr.fit(**dict(FAST, ensemble=2, epochs=3))
+    assert "ensemble of 2" in repr(fitted)
+    fitted.save(tmp_path / "e.xinr")
+    again = xinr.load(tmp_path / "e.xinr")
+    assert again.ensemble_ == 2
+    assert (again.reconstruct().values == fitted.reconstruct().values).all()
