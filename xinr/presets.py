@@ -138,6 +138,4 @@ def resolve(
         ensemble = AUTO_ENSEMBLE if (preset == "auto" and n_obs <= AUTO_ENSEMBLE_MAX_OBS) else 1
     train.update(user_train)
     mkw.update(user_model)
-    return Setup(
-        model=mkw, train=train, ensemble=int(ensemble) if ensemble == int(ensemble) else ensemble
-    )
+    return Setup(model=mkw, train=train, ensemble=ensemble)  # validated by build_network
