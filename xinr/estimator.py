@@ -534,13 +534,11 @@ def _match_labels(train: np.ndarray, want, dim: str, allow_between: bool) -> np.
         else:
             pos[j] = k
     if missing and allow_between:
-        tf = labels_to_float(train)
-        try:
-            wf = labels_to_float(np.concatenate([train[:1], want.ravel()]))[1:]
-            if train.dtype.kind == "M":
-                wf = (want.ravel() - train.min()).astype("timedelta64[s]").astype(float) / 86400.0
-        except Exception:
-            wf = None
+        try:  # one conversion of both, so training and requested times share one reference
+            both = labels_to_float(np.concatenate([train, want.ravel()]))
+        except (TypeError, ValueError):  # labels of another kind: not times
+            both = None
+        tf, wf = (None, None) if both is None else (both[: len(train)], both[len(train) :])
         if wf is not None and np.all((wf >= tf.min() - 1e-9) & (wf <= tf.max() + 1e-9)):
             order = np.argsort(tf)
             return np.interp(wf, tf[order], np.arange(len(tf))[order])

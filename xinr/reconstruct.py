@@ -69,7 +69,6 @@ def reconstruct(est, target=None, *, batch_size: int = 2**16, chunks=None) -> xr
     if target is None:
         tgt = est.template_
         t_lay = lay
-        snap_coords_from = tgt
     else:
         tgt = _target_dataset(est, target)
         lat_n = lay.lat if lay.lat in tgt.coords else None
@@ -78,15 +77,14 @@ def reconstruct(est, target=None, *, batch_size: int = 2**16, chunks=None) -> xr
             t_lay = find_layout(tgt, lat_n, lon_n)
         except CoordinateError as err:
             raise CoordinateError(f"The target grid has no usable lat/lon: {err}") from None
-        snap_coords_from = tgt
     spatial_dims = tuple(t_lay.dims)
     spatial_shape = tuple(tgt.sizes[d] for d in spatial_dims)
     lazy_chunks = _lazy_chunks(target, tgt, chunks, lay.snapshot_dims, spatial_dims)
     # snapshot selection: target's labels where given, else every training snapshot
     sel = {}
     for d in lay.snapshot_dims:
-        if d in snap_coords_from.coords and snap_coords_from[d].ndim <= 1 and target is not None:
-            sel[d] = np.atleast_1d(snap_coords_from[d].values)
+        if target is not None and d in tgt.coords and tgt[d].ndim <= 1:
+            sel[d] = np.atleast_1d(tgt[d].values)
         else:
             sel[d] = est.labels_[d]
     snaps, times = est._snapshot_index(sel)

@@ -80,7 +80,7 @@ def observed_points(
     n_snap = int(np.prod([da.sizes[d] for d in layout.snapshot_dims], dtype=np.int64))
     n_pts = int(np.prod([da.sizes[d] for d in layout.dims], dtype=np.int64))
     if _is_dask(arr):
-        idx, vals, n_inf = _gather_dask(arr, n_pts, max_points, seed)
+        idx, vals, n_inf = _gather_dask(arr, max_points, seed)
     else:
         flat = np.asarray(arr).reshape(-1)
         if not np.issubdtype(flat.dtype, np.floating):
@@ -138,7 +138,7 @@ def _block_observations(block, offsets, shape, max_points, seed, block_id):
     return idx, vals, keys, n_inf
 
 
-def _gather_dask(arr, n_pts, max_points, seed):
+def _gather_dask(arr, max_points, seed):
     """One ``compute`` over the blocks of a dask array (snapshot dims..., spatial dims...)."""
     import itertools
 

@@ -15,7 +15,7 @@ import math
 import os
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -361,7 +361,3 @@ def load_checkpoint(path) -> dict:
     if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
         raise ModelFileError(f"{str(path)!r} is not an xinr training checkpoint.")
     return ck
-
-
-def config_dict(cfg: TrainConfig) -> dict:
-    return asdict(cfg)
