@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -76,17 +77,34 @@ def timed(fn, steps):
 
 def child_rss(impl, task, S, P, steps):
     code = (
-        "import sys, resource; sys.argv=['x']; sys.path.insert(0, %r);"
+        "import sys; sys.argv=['x']; sys.path.insert(0, %r);"
         "import train_throughput as T, torch;"
         "torch.manual_seed(0);"
         "m = T.build_model('mmgn', 2, %d, **T.PAPER); r = T.from_xinr(m);"
         "mod = m if %r == 'xinr' else r; opt = torch.optim.AdamW(mod.parameters(), lr=1e-4);"
         "b = T.batch(%d, %d, %d); f = T.xinr_step if %r == 'xinr' else T.ref_step;"
         "[f(mod, opt, *b) for _ in range(%d)];"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "print(T.peak_rss_kib())"
     ) % (os.path.dirname(os.path.abspath(__file__)), S, impl, task, S, P, impl, steps)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1]) / 1024  # MiB
+
+
+def peak_rss_kib() -> int:
+    """Peak resident memory of this process in KiB.
+
+    VmHWM belongs to the process image and starts afresh at exec; ``ru_maxrss`` does not (Linux
+    carries it over from the forked parent, so a child of a large benchmark process reports the
+    parent's peak; that made both implementations read 2984 MiB before).
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main(argv=None):
@@ -143,7 +161,7 @@ def main(argv=None):
     mx = build_model("mmgn", 2, S, **PAPER).eval()
     mr = from_xinr(mx).eval()
     G = grid.shape[0]
-    chunk = 4096
+    chunk = 256  # 16 snapshots x 256 points per call, as xinr.INR reconstructs
 
     @torch.no_grad()
     def rec_xinr():

@@ -1,9 +1,10 @@
 """xinr's fused MMGN computes the paper's equations: same weights, same numbers as a plain
-implementation (bench/reference_mmgn.py) within float32 tolerance."""
+implementation (bench/reference_mmgn.py) within float32 tolerance, in both of its layouts."""
 
 import os
 import sys
 
+import pytest
 import torch
 
 from xinr.models import MMGN
@@ -12,18 +13,36 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "bench"))
 from reference_mmgn import from_xinr  # noqa: E402
 
 
-def test_fused_mmgn_matches_plain_reference():
+@pytest.mark.parametrize("layers", [1, 3])
+@pytest.mark.parametrize(
+    "n_points, layout",
+    [(50, "dense"), (400, "sparse")],  # 200 observations of 3 snapshots on 50 or 400 points
+)
+def test_fused_mmgn_matches_plain_reference(n_points, layout, layers):
     torch.manual_seed(0)
-    m = MMGN(2, n_snapshots=3, hidden=32, latent=8, layers=3, input_scale=30.0)
+    m = MMGN(2, n_snapshots=3, hidden=32, latent=8, layers=layers, input_scale=30.0)
     with torch.no_grad():
         m.latents.weight.normal_()
     ref = from_xinr(m)
-    x = torch.rand(50, 2)
-    point = torch.randint(0, 50, (200,))
+    x = torch.rand(n_points, 2)
+    if layout == "dense":
+        point = torch.randint(0, n_points, (200,))
+    else:
+        point = torch.randperm(n_points)[:200]
     snap = torch.randint(0, 3, (200,))
-    a = m(x, point, snap)
+    # the layout the forward pass takes: dense when S_b * U <= 2 N
+    assert (len(snap.unique()) * len(point.unique()) <= 400) == (layout == "dense")
+    uniq, inv = torch.unique(point, return_inverse=True)
+    a = m(x[uniq], inv, snap)
     b = ref(x[point], snap)
     torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
-    ga = torch.autograd.grad(a.sum(), m.filters.mu)[0]
-    gb = torch.cat(torch.autograd.grad(b.sum(), [f.mu for f in ref.filters]))
-    torch.testing.assert_close(ga, gb, rtol=1e-3, atol=1e-4)
+    with torch.no_grad():  # inference reuses buffers in place
+        torch.testing.assert_close(m(x[uniq], inv, snap), b, rtol=1e-4, atol=1e-5)
+    w = torch.randn(200)
+    ga = torch.autograd.grad((a * w).sum(), [m.filters.mu, m.filters.gamma, m.linears[-1].weight])
+    ref_params = [f.mu for f in ref.filters] + [f.gamma for f in ref.filters]
+    gb = torch.autograd.grad((b * w).sum(), ref_params + [ref.linears[-1].weight])
+    F = len(ref.filters)
+    torch.testing.assert_close(ga[0], torch.cat(gb[:F]), rtol=1e-3, atol=1e-4)
+    torch.testing.assert_close(ga[1], torch.cat(gb[F : 2 * F]), rtol=1e-3, atol=1e-4)
+    torch.testing.assert_close(ga[2], gb[-1], rtol=1e-3, atol=1e-4)

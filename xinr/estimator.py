@@ -6,6 +6,8 @@ estimator; fitted state ends in an underscore.
 
 from __future__ import annotations
 
+import copy
+
 from typing import Any
 
 import numpy as np
@@ -335,27 +337,39 @@ class INR:
         flat = np.ravel_multi_index(tuple(g.ravel() for g in grids), shape)
         return flat, t_all[flat]
 
-    @torch.no_grad()
-    def _predict_grid(self, lat, lon, snaps, times, batch_size=2**16, out=None) -> np.ndarray:
-        """(S, P) predictions for snapshots ``snaps`` at points (lat, lon), in bounded batches."""
-        net = self.model_
+    def _predict_grid(self, lat, lon, snaps, times, batch_size=None, out=None) -> np.ndarray:
+        """(S, P) predictions for snapshots ``snaps`` at points (lat, lon), in bounded batches.
+
+        Runs on the estimator's device (a CUDA GPU under ``device="auto"`` where there is one).
+        Each batch holds up to 16 snapshots at the same points (MMGN then evaluates its filters
+        once per point for all of them) and about ``batch_size`` rows (default 4096 on CPU, which
+        keeps the activations in cache: 4096 rows of 256 units ran 1.5x faster than 65536 on the
+        development CPU; 2**18 on GPU).
+        """
+        dev = torch.device("cpu")
+        if torch.cuda.is_available() and str(getattr(self, "device", "auto")) != "cpu":
+            dev = resolve_device(self.device)  # a model saved on a GPU machine predicts on CPU
+        net = self.model_ if dev.type == "cpu" else copy.deepcopy(self.model_).to(dev)
+        if batch_size is None:
+            batch_size = 4096 if dev.type == "cpu" else 2**18
         S, P = len(snaps), len(lat)
         if out is None:
             out = np.empty((S, P), dtype=np.float32)
         tsc = self.time_scaler_(times).astype(np.float32)
-        pc = max(1, min(P, batch_size))
-        sc = max(1, batch_size // pc)
-        for p0 in range(0, P, pc):
-            x = self.encoding_(lat[p0 : p0 + pc], lon[p0 : p0 + pc])
-            n_p = x.shape[0]
-            for s0 in range(0, S, sc):
-                s_idx = torch.as_tensor(snaps[s0 : s0 + sc], dtype=torch.long)
-                n_s = len(s_idx)
-                point = torch.arange(n_p).repeat(n_s)
-                snap = s_idx.repeat_interleave(n_p)
-                t = torch.as_tensor(tsc[s0 : s0 + sc]).repeat_interleave(n_p)
-                y = net(x, point, snap, t).float().view(n_s, n_p).numpy()
-                out[s0 : s0 + n_s, p0 : p0 + n_p] = self.scaler_.inverse(y)
+        sc = max(1, min(S, 16))
+        pc = max(1, min(P, batch_size // sc))
+        with torch.inference_mode():
+            for p0 in range(0, P, pc):
+                x = self.encoding_(lat[p0 : p0 + pc], lon[p0 : p0 + pc]).to(dev)
+                n_p = x.shape[0]
+                for s0 in range(0, S, sc):
+                    s_idx = torch.as_tensor(snaps[s0 : s0 + sc], dtype=torch.long, device=dev)
+                    n_s = len(s_idx)
+                    point = torch.arange(n_p, device=dev).repeat(n_s)
+                    snap = s_idx.repeat_interleave(n_p)
+                    t = torch.as_tensor(tsc[s0 : s0 + sc], device=dev).repeat_interleave(n_p)
+                    y = net(x, point, snap, t).float().view(n_s, n_p).cpu().numpy()
+                    out[s0 : s0 + n_s, p0 : p0 + n_p] = self.scaler_.inverse(y)
         return out
 
     def predict(self, lat, lon, time=None, **labels):
@@ -447,7 +461,7 @@ class INR:
         )
         return attrs
 
-    def reconstruct(self, target=None, *, batch_size: int = 2**16, chunks=None) -> xr.DataArray:
+    def reconstruct(self, target=None, *, batch_size: int | None = None, chunks=None) -> xr.DataArray:
         """Dense field on a target grid.
 
         Parameters
@@ -456,8 +470,9 @@ class INR:
             ``None``: the training grid with its gaps filled. A DataArray/Dataset: its lat/lon (1-D
             or 2-D) and, where it has them, a subset of the training snapshots (e.g. ``time``). A
             dict: ``{"lat": ..., "lon": ..., "time": ...}`` (1-D lat/lon make a grid).
-        batch_size : int
-            Points evaluated at once; bounds peak memory beyond the output.
+        batch_size : int, optional
+            Rows (points x snapshots) evaluated at once; bounds peak memory beyond the output
+            (default 4096 on CPU, 2**18 on GPU).
         chunks : None, "auto", int or dict
             Return a lazy, dask-backed result with these chunk sizes ({dim: size}; an int applies
             to the spatial dims). A chunked target (DataArray/Dataset with dask data) gives a lazy

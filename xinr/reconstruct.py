@@ -63,7 +63,7 @@ def _target_dataset(est, target) -> xr.Dataset:
     )
 
 
-def reconstruct(est, target=None, *, batch_size: int = 2**16, chunks=None) -> xr.DataArray:
+def reconstruct(est, target=None, *, batch_size: int | None = None, chunks=None) -> xr.DataArray:
     """See :meth:`xinr.INR.reconstruct`."""
     lay = est.layout_
     if target is None:

@@ -24,7 +24,12 @@ from torch import nn
 class GaborFilterBank(nn.Module):
     """``n_filters`` Gabor filter layers of ``hidden`` units each, evaluated together.
 
-    forward: x (U, d) -> (U, n_filters, hidden)
+    forward: x (U, d) -> (n_filters, U, hidden)
+
+    The sine's argument ``w . x + phi`` and the envelope's exponent
+    ``-gamma / 2 * ||x - mu||^2 = x . (gamma mu) - gamma / 2 * |x|^2 - gamma / 2 * |mu|^2`` are both
+    affine in ``(x, |x|^2)``, so one batched matrix product gives both for every filter; the rest is
+    one sine, one exponential and one product per point and unit.
     """
 
     def __init__(self, in_features, hidden, n_filters, input_scale, alpha=1.0, beta=1.0):
@@ -40,9 +45,22 @@ class GaborFilterBank(nn.Module):
             self.linear.bias.uniform_(-math.pi, math.pi)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        d2 = (x * x).sum(-1, keepdim=True) + (self.mu * self.mu).sum(-1) - 2 * x @ self.mu.T
-        g = torch.sin(self.linear(x)) * torch.exp(-0.5 * d2 * self.gamma)
-        return g.view(x.shape[0], self.n_filters, self.hidden)
+        F, H = self.n_filters, self.hidden
+        d = x.shape[1]
+        gamma = self.gamma[:, None]
+        xa = torch.cat([x, (x * x).sum(-1, keepdim=True)], dim=1)  # (U, d + 1)
+        w = torch.cat(
+            [
+                torch.cat([self.linear.weight, torch.zeros_like(gamma)], dim=1),
+                torch.cat([gamma * self.mu, -0.5 * gamma], dim=1),
+            ]
+        )  # (2 F H, d + 1): sine arguments, then exponents
+        b = torch.cat([self.linear.bias, -0.5 * self.gamma * (self.mu * self.mu).sum(-1)])
+        z = torch.baddbmm(
+            b.view(2 * F, 1, H), xa.expand(2 * F, -1, -1), w.view(2 * F, H, d + 1).transpose(1, 2)
+        )
+        arg, expo = z.split(F)
+        return torch.sin(arg) * torch.exp(expo)
 
 
 class MMGN(nn.Module):
@@ -127,15 +145,53 @@ class MMGN(nn.Module):
         -------
         Tensor (N,)
         """
-        g = self.filters(x)
-        if point is not None:
-            g = g.index_select(0, point)
-        mods = (
-            self.modulation(self.latents.weight)
-            .view(-1, self.layers, self.hidden)
-            .index_select(0, snap)
+        g = self.filters(x).unbind(0)  # layers + 1 tensors (U, hidden)
+        U, N, L = x.shape[0], snap.shape[0], self.layers
+        if point is None:
+            point = torch.arange(U, device=x.device)
+        snaps, s_inv = torch.unique(snap, return_inverse=True)
+        if L == 0:
+            return self.output(g[0]).squeeze(-1).index_select(0, point)
+        # per-snapshot shift of every layer, the layers' biases folded in: L x (S_b, hidden)
+        shift = self.modulation(self.latents(snaps)).view(-1, L, self.hidden) + torch.stack(
+            [lin.bias for lin in self.linears]
         )
-        out = g[:, 0]
-        for i, lin in enumerate(self.linears):
-            out = g[:, i + 1] * (lin(out) + mods[:, i])
+        shift = shift.unbind(1)
+        # the first product depends on the coordinates only: once per distinct point
+        h = g[0] @ self.linears[0].weight.T
+        if len(snaps) * U <= 2 * N:
+            return self._dense(g, h, shift, U).reshape(-1).index_select(0, s_inv * U + point)
+        # sparse layout (N, hidden): observations at different positions
+        out = g[1].index_select(0, point) * (
+            h.index_select(0, point) + shift[0].index_select(0, s_inv)
+        )
+        for i in range(1, L):
+            pre = torch.addmm(shift[i].index_select(0, s_inv), out, self.linears[i].weight.T)
+            out = g[i + 1].index_select(0, point) * pre
         return self.output(out).squeeze(-1)
+
+    def _dense(self, g, h, shift, U: int) -> torch.Tensor:
+        """Predictions (S_b, U) of every snapshot of the batch at every distinct point.
+
+        The paper's fixed positions and reconstruction grids take this path: no per-observation
+        gathers, and the last layer is folded into the output so that its matrix product is done
+        once per point instead of once per point and snapshot::
+
+            w_out . (g_L * (W z + c_s)) = ((w_out * g_L) W) . z + (w_out * g_L) . c_s
+        """
+        L = self.layers
+        inplace = not torch.is_grad_enabled()  # inference: reuse buffers
+        out = g[0]  # (U, hidden), shared by the snapshots
+        for i in range(L - 1):
+            if i == 0:
+                pre = h + shift[0][:, None, :]
+            else:
+                pre = out @ self.linears[i].weight.T
+                pre += shift[i][:, None, :]
+            out = pre.mul_(g[i + 1]) if inplace else g[i + 1] * pre
+        wg = g[L] * self.output.weight  # (U, hidden)
+        if L > 1:
+            y = (out * (wg @ self.linears[L - 1].weight)).sum(-1)  # (S_b, U)
+        else:  # the last layer is the first: its product is h
+            y = (h * wg).sum(-1)
+        return y + shift[L - 1] @ wg.T + self.output.bias
