@@ -7,7 +7,6 @@ estimator; fitted state ends in an underscore.
 from __future__ import annotations
 
 import copy
-
 from typing import Any
 
 import numpy as np
@@ -461,7 +460,9 @@ class INR:
         )
         return attrs
 
-    def reconstruct(self, target=None, *, batch_size: int | None = None, chunks=None) -> xr.DataArray:
+    def reconstruct(
+        self, target=None, *, batch_size: int | None = None, chunks=None
+    ) -> xr.DataArray:
         """Dense field on a target grid.
 
         Parameters
