@@ -32,12 +32,22 @@ from xinr.training import TrainData, forward_batch  # noqa: E402
 PAPER = dict(hidden=256, latent=128, layers=5, input_scale=256.0, alpha=1.0)
 
 
+DEV = torch.device("cpu")
+
+
+def sync():
+    if DEV.type == "cuda":
+        torch.cuda.synchronize()
+
+
 def matmul_rate(n=2048, reps=5) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
+    a, b = torch.randn(n, n, device=DEV), torch.randn(n, n, device=DEV)
     a @ b
+    sync()
     t = time.perf_counter()
     for _ in range(reps):
         a @ b
+    sync()
     return 2 * n**3 * reps / (time.perf_counter() - t)
 
 
@@ -50,12 +60,14 @@ def batch(task, S, P, grid=192 * 288, seed=0):
         pts = torch.cat([torch.randperm(grid, generator=g)[:P] for _ in range(S)])
     snap = torch.arange(S).repeat_interleave(P)
     y = torch.randn(S * P, generator=g)
-    return coords, pts, snap, y
+    return tuple(v.to(DEV) for v in (coords, pts, snap, y))
 
 
-def xinr_step(model, opt, coords, pts, snap, y):
-    data = TrainData(coords, pts, snap, torch.zeros(len(y)), y)
-    loss = torch.nn.functional.l1_loss(forward_batch(model, data), y)
+def xinr_step(model, opt, coords, pts, snap, y, amp=False):
+    data = TrainData(coords, pts, snap, torch.zeros(len(y), device=y.device), y)
+    with torch.autocast(DEV.type, dtype=torch.bfloat16, enabled=amp):
+        pred = forward_batch(model, data)
+    loss = torch.nn.functional.l1_loss(pred.float(), y)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
@@ -69,9 +81,11 @@ def ref_step(model, opt, coords, pts, snap, y):
 
 
 def timed(fn, steps):
+    sync()
     t = time.perf_counter()
     for _ in range(steps):
         fn()
+    sync()
     return (time.perf_counter() - t) / steps
 
 
@@ -116,16 +130,22 @@ def main(argv=None):
     p.add_argument("--points", type=int, default=2765)
     p.add_argument("--snapshots", type=int, default=16)
     p.add_argument("--json", default=None)
+    p.add_argument("--device", default="cpu", help="cpu or cuda (GPU: larger matmul, bf16 row)")
     a = p.parse_args(argv)
+    global DEV
+    DEV = torch.device(a.device)
     S, P = a.snapshots, a.points
     torch.manual_seed(0)
-    rate = matmul_rate()
-    print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads; fp32 matmul {rate / 1e9:.1f} GFLOP/s"
+    rate = matmul_rate(8192 if DEV.type == "cuda" else 2048)
+    where = (
+        torch.cuda.get_device_name(DEV)
+        if DEV.type == "cuda"
+        else f"{torch.get_num_threads()} threads"
     )
+    print(f"torch {torch.__version__}, {where}; fp32 matmul {rate / 1e9:.1f} GFLOP/s")
     results = {"matmul_gflops": rate / 1e9}
-    m = build_model("mmgn", 2, S, **PAPER)
-    ref = from_xinr(m)
+    m = build_model("mmgn", 2, S, **PAPER).to(DEV)
+    ref = from_xinr(m).to(DEV)
     coords, pts, snap, y = batch(1, S, P)
     with FlopCounterMode(display=False) as fc:
         loss = torch.nn.functional.l1_loss(ref(coords[pts], snap), y)
@@ -140,8 +160,8 @@ def main(argv=None):
     )
     for task in (1, 3):
         b = batch(task, S, P)
-        mx = build_model("mmgn", 2, S, **PAPER)
-        mr = from_xinr(mx)
+        mx = build_model("mmgn", 2, S, **PAPER).to(DEV)
+        mr = from_xinr(mx).to(DEV)
         ox = torch.optim.AdamW(mx.parameters(), lr=1e-4)
         orf = torch.optim.AdamW(mr.parameters(), lr=1e-4)
         xinr_step(mx, ox, *b)
@@ -156,26 +176,38 @@ def main(argv=None):
             f"reference {pr:,.0f} pts/s ({flops_step / min(tr) / rate:.0%}); ratio {px / pr:.2f}x"
         )
         results[f"train_task{task}"] = {"xinr": px, "reference": pr, "ratio": px / pr}
+        if DEV.type == "cuda" and torch.cuda.is_bf16_supported():
+            xinr_step(mx, ox, *b, amp=True)
+            tb = min(timed(lambda: xinr_step(mx, ox, *b, amp=True), a.steps) for _ in range(a.reps))
+            print(
+                f"  xinr with bf16 autocast (as its training loop on this GPU): {S * P / tb:,.0f} pts/s"
+            )
+            results[f"train_task{task}"]["xinr_bf16"] = S * P / tb
     # reconstruction: full 192 x 288 grid of 16 snapshots
-    grid = torch.rand(192 * 288, 2)
-    mx = build_model("mmgn", 2, S, **PAPER).eval()
-    mr = from_xinr(mx).eval()
+    grid = torch.rand(192 * 288, 2, device=DEV)
+    mx = build_model("mmgn", 2, S, **PAPER).to(DEV).eval()
+    mr = from_xinr(mx).to(DEV).eval()
     G = grid.shape[0]
-    chunk = 256  # 16 snapshots x 256 points per call, as xinr.INR reconstructs
+    # 16 snapshots x 256 points per call on CPU, as xinr.INR reconstructs (2**14 points on GPU)
+    chunk = 256 if DEV.type == "cpu" else 2**14
 
     @torch.no_grad()
     def rec_xinr():
         for s0 in range(0, G, chunk):
             x = grid[s0 : s0 + chunk]
             n = x.shape[0]
-            mx(x, torch.arange(n).repeat(S), torch.arange(S).repeat_interleave(n))
+            mx(
+                x,
+                torch.arange(n, device=DEV).repeat(S),
+                torch.arange(S, device=DEV).repeat_interleave(n),
+            )
 
     @torch.no_grad()
     def rec_ref():
         for s in range(S):
             for s0 in range(0, G, chunk):
                 x = grid[s0 : s0 + chunk]
-                mr(x, torch.full((x.shape[0],), s))
+                mr(x, torch.full((x.shape[0],), s, device=DEV))
 
     rx, rr = [], []
     for _ in range(max(1, a.reps - 1)):
@@ -183,7 +215,7 @@ def main(argv=None):
         rr.append(timed(rec_ref, 1))
     px, pr = S * G / min(rx), S * G / min(rr)
     print(
-        f"reconstruct 16 x 192 x 288: xinr {px:,.0f} pts/s ({flops_fwd / (S * P) * S * G / min(rx) / rate:.0%} of matmul rate), "
+        f"reconstruct {S} x 192 x 288: xinr {px:,.0f} pts/s ({flops_fwd / (S * P) * S * G / min(rx) / rate:.0%} of matmul rate), "
         f"reference {pr:,.0f} pts/s; ratio {px / pr:.2f}x"
     )
     results["reconstruct"] = {"xinr": px, "reference": pr, "ratio": px / pr}
@@ -192,9 +224,9 @@ def main(argv=None):
 
     b = batch(3, S, P)
     for name in ("resmlp", "siren", "ffn_p", "ffn_g"):
-        mb = build_model(name, 2, S, **PAPER_MODEL[name])
+        mb = build_model(name, 2, S, **PAPER_MODEL[name]).to(DEV)
         ob = torch.optim.AdamW(mb.parameters(), lr=1e-4)
-        t = torch.rand(S * P)
+        t = torch.rand(S * P, device=DEV)
 
         def step():
             loss = torch.nn.functional.l1_loss(mb(b[0], b[1], b[2], t), b[3])
@@ -209,11 +241,29 @@ def main(argv=None):
             ti = min(timed(lambda: mb(b[0], b[1], b[2], t), a.steps) for _ in range(a.reps))
         print(f"{name:>7}: train {S * P / ts:,.0f} pts/s, inference {S * P / ti:,.0f} pts/s")
         results[name] = {"train": S * P / ts, "infer": S * P / ti}
-    rss = {impl: child_rss(impl, 1, S, P, 2) for impl in ("xinr", "reference")}
-    print(
-        f"peak RSS of a training step (child process, task 1): xinr {rss['xinr']:.0f} MiB, reference {rss['reference']:.0f} MiB; ratio {rss['xinr'] / rss['reference']:.2f}"
-    )
-    results["peak_rss_mib"] = rss
+    if DEV.type == "cuda":
+        peak = {}
+        for impl in ("xinr", "reference"):
+            mod = build_model("mmgn", 2, S, **PAPER).to(DEV)
+            mod = mod if impl == "xinr" else from_xinr(mod).to(DEV)
+            opt = torch.optim.AdamW(mod.parameters(), lr=1e-4)
+            b = batch(1, S, P)
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats(DEV)
+            (xinr_step if impl == "xinr" else ref_step)(mod, opt, *b)
+            peak[impl] = torch.cuda.max_memory_allocated(DEV) / 2**20
+            del mod, opt
+        print(
+            f"peak GPU memory of a training step (task 1): xinr {peak['xinr']:.0f} MiB, "
+            f"reference {peak['reference']:.0f} MiB; ratio {peak['xinr'] / peak['reference']:.2f}"
+        )
+        results["peak_gpu_mib"] = peak
+    else:
+        rss = {impl: child_rss(impl, 1, S, P, 2) for impl in ("xinr", "reference")}
+        print(
+            f"peak RSS of a training step (child process, task 1): xinr {rss['xinr']:.0f} MiB, reference {rss['reference']:.0f} MiB; ratio {rss['xinr'] / rss['reference']:.2f}"
+        )
+        results["peak_rss_mib"] = rss
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=1)
