@@ -46,3 +46,16 @@ def test_fused_mmgn_matches_plain_reference(n_points, layout, layers):
     torch.testing.assert_close(ga[0], torch.cat(gb[:F]), rtol=1e-3, atol=1e-4)
     torch.testing.assert_close(ga[1], torch.cat(gb[F : 2 * F]), rtol=1e-3, atol=1e-4)
     torch.testing.assert_close(ga[2], gb[-1], rtol=1e-3, atol=1e-4)
+
+
+def test_gabor_filters_stay_float32_under_mixed_precision():
+    # bfloat16 sine arguments of ~100 radians would be off by up to 0.5 rad; the filter bank
+    # opts out of autocast, so only the matrix products lose precision
+    torch.manual_seed(0)
+    m = MMGN(2, n_snapshots=2, hidden=64, latent=8, layers=2, input_scale=300.0)
+    x = torch.rand(256, 2)
+    g32 = m.filters(x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        g16 = m.filters(x)
+    assert g16.dtype == torch.float32
+    torch.testing.assert_close(g16, g32)

@@ -45,6 +45,12 @@ class GaborFilterBank(nn.Module):
             self.linear.bias.uniform_(-math.pi, math.pi)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # always float32: in bfloat16 (8-bit mantissa) a sine argument of 100 radians is only
+        # resolved to 0.5, which would destroy the filters under mixed precision
+        with torch.autocast(x.device.type, enabled=False):
+            return self._filters(x.float())
+
+    def _filters(self, x: torch.Tensor) -> torch.Tensor:
         F, H = self.n_filters, self.hidden
         d = x.shape[1]
         gamma = self.gamma[:, None]
