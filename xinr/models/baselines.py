@@ -41,13 +41,16 @@ class ResMLP(_TimeInput):
 class Sine(nn.Module):
     def __init__(self, dim_in, dim_out, w0=1.0, first=False):
         super().__init__()
-        self.w0 = w0
+        self.w0, self.first = w0, first
         self.linear = nn.Linear(dim_in, dim_out)
         bound = 1 / dim_in if first else math.sqrt(6 / dim_in) / w0
         nn.init.uniform_(self.linear.weight, -bound, bound)
         nn.init.uniform_(self.linear.bias, -bound, bound)
 
     def forward(self, x):
+        if self.first:  # high-frequency input layer: float32 even under mixed precision
+            with torch.autocast(x.device.type, enabled=False):
+                return torch.sin(self.w0 * self.linear(x.float()))
         return torch.sin(self.w0 * self.linear(x))
 
 
@@ -112,7 +115,8 @@ class FourierFeatureMLP(_TimeInput):
         self.net = nn.Sequential(*mods, nn.Linear(hidden, 1))
 
     def forward(self, x, point, snap, t):
-        proj = 2 * math.pi * self.inputs(x, point, t) @ self.B.T
+        with torch.autocast(x.device.type, enabled=False):  # float32 phases
+            proj = 2 * math.pi * self.inputs(x, point, t).float() @ self.B.T
         return self.net(torch.cat([torch.sin(proj), torch.cos(proj)], -1)).squeeze(-1)
 
 
