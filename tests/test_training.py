@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from xinr.models import MMGN
-from xinr.training import TrainConfig, TrainData, lr_factor, train
+from xinr.training import TrainConfig, TrainData, lr_factor, split_validation, train
 
 
 def toy_data(n=400, seed=0):
@@ -68,3 +68,16 @@ def test_max_time_stops():
         m, toy_data(), TrainConfig(max_time=0.5, progress=False, seed=0), torch.device("cpu")
     )
     assert res.seconds < 5 and len(res.history) >= 1
+
+
+def test_validation_holds_out_whole_locations():
+    # 30 locations observed in each of 4 snapshots (fixed stations): validation takes every
+    # observation of 3 locations, so no validation location is seen in training
+    groups = torch.arange(30).repeat(4)
+    tr, va = split_validation(len(groups), 0.1, torch.Generator().manual_seed(0), groups)
+    assert len(va) == 12 and len(tr) + len(va) == 120
+    assert len(set(tr.tolist()) | set(va.tolist())) == 120
+    assert not set(groups[va].tolist()) & set(groups[tr].tolist())
+    # too few locations for a share of them: a share of the observations instead
+    tr, va = split_validation(8, 0.1, torch.Generator().manual_seed(0), torch.tensor([0, 1] * 4))
+    assert len(va) == 1 and len(tr) == 7

@@ -80,7 +80,9 @@ class INR:
         schedule (``"cosine"`` over the budget, ``"exponential"`` per epoch with ``lr_decay``, or
         ``"constant"``), gradient-norm clipping, loss (``"l1"``, ``"mse"``, ``"huber"``).
     validation : float
-        Share of the observed points held out to pick the best state (0 turns it off).
+        Share of the observed locations held out, with all their observations, to pick the best
+        state: the validation error is then the error where nothing was observed (0 turns it
+        off; with too few locations, a share of the observations is held out instead).
     seed : int, optional
         Makes CPU runs repeatable (with ``epochs``; a ``max_time`` budget depends on speed).
     device : str

@@ -136,10 +136,28 @@ def _clone_state(model: nn.Module) -> dict:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def split_validation(n: int, share: float, generator: torch.Generator):
-    """Random split of ``n`` observations into train and validation indices."""
+def split_validation(
+    n: int, share: float, generator: torch.Generator, groups: torch.Tensor | None = None
+):
+    """Split ``n`` observations into train and validation indices.
+
+    With ``groups`` (the location of each observation), whole locations are held out: every
+    observation of a random ``share`` of the distinct locations. The validation error then measures
+    what a reconstruction is for, the field where nothing was observed; with a random share of
+    observations instead, data observed at the same places in every snapshot (fixed stations, the
+    paper's task 1) would validate at places seen in other snapshots and never reveal a network
+    that is wrong between them. Falls back to observations when there are too few locations.
+    """
     if not 0 <= share < 1:
         raise ValueError(f"validation must be a share in [0, 1); got {share!r}.")
+    if groups is not None:
+        uniq = torch.unique(groups)
+        n_val = int(round(share * len(uniq)))
+        if share > 0 and 1 <= n_val < len(uniq):
+            held = uniq[torch.randperm(len(uniq), generator=generator)[:n_val]]
+            is_val = torch.isin(groups, held)
+            idx = torch.randperm(n, generator=generator)
+            return idx[~is_val[idx]], idx[is_val[idx]]
     perm = torch.randperm(n, generator=generator)
     n_val = int(round(share * n))
     if share > 0 and (n_val < 1 or n - n_val < 1):
@@ -173,7 +191,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     gen = torch.Generator().manual_seed(0 if cfg.seed is None else int(cfg.seed))
     if cfg.seed is None:
         gen.seed()
-    train_idx, val_idx = split_validation(len(data), cfg.validation, gen)
+    train_idx, val_idx = split_validation(len(data), cfg.validation, gen, data.point)
     data = data.to(device)
     tr = data.subset(train_idx.to(device))
     va = data.subset(val_idx.to(device)) if len(val_idx) else None
