@@ -70,3 +70,25 @@ def test_ensemble_option_validated_and_saved(tmp_path):
     again = xinr.load(tmp_path / "e.xinr")
     assert again.ensemble_ == 2
     assert (again.reconstruct().values == fitted.reconstruct().values).all()
+
+
+def test_auto_ensemble_members_start_at_spread_frequencies():
+    from xinr import presets
+
+    x = torch.rand(200, 2)
+    kw = dict(n_obs=200, n_distinct=200, n_snapshots=1, encoding=None, x=x, user_train={})
+    setup = presets.resolve("auto", "mmgn", user_model={}, ensemble=4, **kw)
+    base = setup.model["input_scale"]
+    scales = [m["input_scale"] / base for m in setup.members]
+    assert scales == pytest.approx(
+        [0.6, 0.6 * (1.7 / 0.6) ** (1 / 3), 0.6 * (1.7 / 0.6) ** (2 / 3), 1.7]
+    )
+    net = xinr.models.build_network("mmgn", 2, 1, 4, setup.model, setup.members)
+    w = [m.filters.linear.weight.abs().mean().item() for m in net.members]
+    assert w == sorted(w)  # initial frequencies grow with the member's scale
+    # a frequency given by the user is used as is, by every member
+    own = presets.resolve("auto", "mmgn", user_model={"input_scale": 5.0}, ensemble=4, **kw)
+    assert own.members is None and own.model["input_scale"] == 5.0
+    # and no spread for the paper preset or a single network
+    assert presets.resolve("paper", "mmgn", user_model={}, ensemble=4, **kw).members is None
+    assert presets.resolve("auto", "mmgn", user_model={}, ensemble=1, **kw).members is None

@@ -247,7 +247,9 @@ class INR:
             ensemble=self.ensemble,
         )
         device = resolve_device(self.device)
-        net = build_network(self.model, encoding.dim, obs.n_snapshots, setup.ensemble, setup.model)
+        net = build_network(
+            self.model, encoding.dim, obs.n_snapshots, setup.ensemble, setup.model, setup.members
+        )
         if getattr(net, "uses_time", False) and not np.isfinite(t_all).all():
             d = layout.snapshot_dims[0] if layout.snapshot_dims else "time"
             raise CoordinateError(

@@ -112,16 +112,28 @@ def build_model(name: str, in_features: int, n_snapshots: int, **kwargs) -> nn.M
 
 
 def build_network(
-    name: str, in_features: int, n_snapshots: int, ensemble: int, kwargs: dict
+    name: str,
+    in_features: int,
+    n_snapshots: int,
+    ensemble: int,
+    kwargs: dict,
+    members: list[dict] | None = None,
 ) -> nn.Module:
-    """One model, or an :class:`Ensemble` of ``ensemble`` independently initialised ones."""
+    """One model, or an :class:`Ensemble` of ``ensemble`` independently initialised ones.
+
+    ``members`` optionally gives each member its own keywords (e.g. initial frequency scales);
+    they must build the same architecture as ``kwargs`` so that a saved ensemble loads.
+    """
     if int(ensemble) != ensemble or ensemble < 1:
         raise ValueError(f"ensemble must be a positive integer; got {ensemble!r}.")
     if ensemble == 1:
         return build_model(name, in_features, n_snapshots, **kwargs)
-    return Ensemble(
-        [build_model(name, in_features, n_snapshots, **kwargs) for _ in range(int(ensemble))]
-    )
+    if members is not None and len(members) != ensemble:
+        raise ValueError(
+            f"members gives {len(members)} keyword sets for an ensemble of {ensemble}."
+        )
+    per = members if members is not None else [kwargs] * int(ensemble)
+    return Ensemble([build_model(name, in_features, n_snapshots, **kw) for kw in per])
 
 
 def _takes_var_kw(builder) -> bool:
