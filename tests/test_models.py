@@ -92,3 +92,18 @@ def test_auto_ensemble_members_start_at_spread_frequencies():
     # and no spread for the paper preset or a single network
     assert presets.resolve("paper", "mmgn", user_model={}, ensemble=4, **kw).members is None
     assert presets.resolve("auto", "mmgn", user_model={}, ensemble=1, **kw).members is None
+
+
+def test_auto_caps_steps_on_small_data_under_a_budget():
+    # a time budget on a few hundred points must not turn into tens of thousands of steps
+    from xinr import presets
+
+    x = torch.rand(500, 2)
+    kw = dict(n_distinct=500, n_snapshots=1, encoding=None, x=x, user_model={})
+    small = presets.resolve("auto", "mmgn", n_obs=500, user_train={"max_time": 120}, **kw)
+    assert small.train["epochs"] == presets.AUTO_STEPS  # one full batch per epoch
+    assert small.train["max_time"] == 120
+    big = presets.resolve("auto", "mmgn", n_obs=50_000, user_train={"max_time": 120}, **kw)
+    assert "epochs" not in big.train
+    mine = presets.resolve("auto", "mmgn", n_obs=500, user_train={"max_time": 9, "epochs": 7}, **kw)
+    assert mine.train["epochs"] == 7
