@@ -30,13 +30,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 from reference_mmgn import ReferenceMMGN  # noqa: E402
 
 import xinr  # noqa: E402
-from xinr.benchmark import sample_mask  # noqa: E402
+from xinr.benchmark import rmse, sample_mask  # noqa: E402
 from xinr.coords import find_layout, spatial_points  # noqa: E402
 from xinr.presets import PAPER_MODEL, PAPER_TRAIN  # noqa: E402
-
-
-def held_out_mse(pred: np.ndarray, truth: np.ndarray, held: np.ndarray) -> float:
-    return float(np.mean((pred[held] - truth[held]) ** 2))
 
 
 def train_reference(lat, lon, truth, mask, held, seconds, eval_every=10.0, seed=0):
@@ -60,7 +56,7 @@ def train_reference(lat, lon, truth, mask, held, seconds, eval_every=10.0, seed=
         for s in range(S):
             pred[s] = model(x, torch.full((P,), s)).numpy() * (hi - lo) + lo
         model.train()
-        return held_out_mse(pred, truth, held)
+        return rmse(pred, truth, held) ** 2
 
     curve, trained, next_eval = [], 0.0, eval_every
     while trained < seconds:
@@ -124,7 +120,7 @@ def main(argv=None):
         fit = xinr.INR(seed=a.seed, progress=False, max_time=budget).fit(obs)
         took = time.perf_counter() - t0
         pred = fit.reconstruct().transpose(*da.dims).values.reshape(S, -1)
-        mse = held_out_mse(pred, truth, held)
+        mse = rmse(pred, truth, held) ** 2
         print(
             f"  xinr budget {budget:5.0f} s (fit {took:5.1f} s): held-out MSE {mse:.4g}", flush=True
         )

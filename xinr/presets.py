@@ -143,10 +143,10 @@ def resolve(
         train["batch_size"] = bs
         n_train = max(1, int(n_obs * (1 - user_train.get("validation", train["validation"]))))
         steps_per_epoch = max(1, math.ceil(n_train / bs))
-        if "epochs" not in user_train and "max_time" not in user_train:
-            train["epochs"] = max(1, math.ceil(AUTO_STEPS / steps_per_epoch))
-        elif "epochs" not in user_train and n_obs <= AUTO_ENSEMBLE_MAX_OBS:
-            # small data under a time budget: stop at AUTO_STEPS even if time is left
+        # AUTO_STEPS without a budget, and on small data also under a time budget
+        if "epochs" not in user_train and (
+            "max_time" not in user_train or n_obs <= AUTO_ENSEMBLE_MAX_OBS
+        ):
             train["epochs"] = max(1, math.ceil(AUTO_STEPS / steps_per_epoch))
     if ensemble is None:
         ensemble = AUTO_ENSEMBLE if (preset == "auto" and n_obs <= AUTO_ENSEMBLE_MAX_OBS) else 1

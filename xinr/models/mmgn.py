@@ -155,9 +155,9 @@ class MMGN(nn.Module):
         U, N, L = x.shape[0], snap.shape[0], self.layers
         if point is None:
             point = torch.arange(U, device=x.device)
-        snaps, s_inv = torch.unique(snap, return_inverse=True)
         if L == 0:
             return self.output(g[0]).squeeze(-1).index_select(0, point)
+        snaps, s_inv = torch.unique(snap, return_inverse=True)
         # per-snapshot shift of every layer, the layers' biases folded in: L x (S_b, hidden)
         shift = self.modulation(self.latents(snaps)).view(-1, L, self.hidden) + torch.stack(
             [lin.bias for lin in self.linears]
