@@ -108,14 +108,20 @@ def print_rows(rows):
         )
 
 
-def main(argv=None):
+def case_parser(doc: str, seeds: list[int]) -> argparse.ArgumentParser:
+    """Command line of a benchmark over the cases (field, kept shares, tasks, seeds)."""
     p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("field", nargs="?", default="sample", help="'sample' or PATH.nc[:VAR]")
     p.add_argument("--ratios", type=float, nargs="+", default=[0.05, 0.01])
     p.add_argument("--tasks", type=int, nargs="+", default=[1, 3])
-    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--seeds", type=int, nargs="+", default=seeds)
+    return p
+
+
+def main(argv=None):
+    p = case_parser(__doc__, seeds=[0])
     p.add_argument(
         "--methods", nargs="+", default=["xinr", *XINR_MODELS, "nearest", "linear", "idw"]
     )

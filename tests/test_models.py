@@ -80,9 +80,9 @@ def test_auto_ensemble_members_start_at_spread_frequencies():
     setup = presets.resolve("auto", "mmgn", user_model={}, ensemble=4, **kw)
     base = setup.model["input_scale"]
     scales = [m["input_scale"] / base for m in setup.members]
-    assert scales == pytest.approx(
-        [0.6, 0.6 * (1.7 / 0.6) ** (1 / 3), 0.6 * (1.7 / 0.6) ** (2 / 3), 1.7]
-    )
+    _, lo, hi = presets.AUTO_SPREAD["mmgn"]
+    assert lo < 1 < hi
+    assert scales == pytest.approx([lo * (hi / lo) ** (i / 3) for i in range(4)])
     net = xinr.models.build_network("mmgn", 2, 1, 4, setup.model, setup.members)
     w = [m.filters.linear.weight.abs().mean().item() for m in net.members]
     assert w == sorted(w)  # initial frequencies grow with the member's scale

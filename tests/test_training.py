@@ -81,3 +81,70 @@ def test_validation_holds_out_whole_locations():
     # too few locations for a share of them: a share of the observations instead
     tr, va = split_validation(8, 0.1, torch.Generator().manual_seed(0), torch.tensor([0, 1] * 4))
     assert len(va) == 1 and len(tr) == 7
+
+
+def test_member_weights_drop_only_clearly_worse_members():
+    from xinr.training import member_weights
+
+    g = torch.Generator().manual_seed(0)
+    base = torch.rand(300, generator=g)
+    e = torch.stack([base, base + 0.01 * torch.randn(300, generator=g), base + 0.5])
+    w = member_weights(e)
+    assert w[2] == 0 and w[0] > 0 and w[1] > 0
+    assert float(w.sum()) == pytest.approx(1.0)
+    # three validation points decide nothing: the members are averaged
+    few = torch.tensor([[0.1, 0.5, 0.2], [0.3, 0.2, 0.4]])
+    assert torch.allclose(member_weights(few), torch.tensor([0.5, 0.5]))
+    assert torch.allclose(member_weights(e[:, :1]), torch.full((3,), 1 / 3))
+    # 200 observations at 4 places are 4 samples, not 200
+    loc = torch.arange(4).repeat_interleave(50)
+    d = torch.tensor([0.3, -0.2, 0.25, -0.1]).repeat_interleave(50)
+    pair = torch.stack([torch.full((200,), 0.5), 0.5 + d])
+    assert member_weights(pair)[1] == 0
+    assert torch.allclose(member_weights(pair, loc), torch.tensor([0.5, 0.5]))
+
+
+def test_validation_weights_ensemble_members():
+    from xinr.models.ensemble import Ensemble
+    from xinr.training import evaluate
+
+    def ensemble():
+        torch.manual_seed(0)
+        # one member at a sensible frequency, one far too high to interpolate between points
+        return Ensemble(
+            [
+                MMGN(2, 3, hidden=32, latent=8, layers=2, input_scale=8.0),
+                MMGN(2, 3, hidden=32, latent=8, layers=2, input_scale=400.0),
+            ]
+        )
+
+    data = toy_data(n=600)
+    base = dict(epochs=60, progress=False, seed=0, validation=0.3, eval_steps=5, lr=5e-3)
+    sel, uni = ensemble(), ensemble()
+    res = train(sel, data, TrainConfig(member_weights="validation", **base), torch.device("cpu"))
+    train(uni, data, TrainConfig(member_weights="uniform", **base), torch.device("cpu"))
+    assert res.member_val is not None and res.member_val[0] < res.member_val[1]
+    assert sel.weights[0] > 0.9 and float(sel.weights.sum()) == pytest.approx(1.0)
+    assert torch.allclose(uni.weights, torch.tensor([0.5, 0.5]))
+    # held-out points (fresh locations): the weighted ensemble beats the plain average
+    g = torch.Generator().manual_seed(5)
+    xt = torch.rand(200, 2, generator=g)
+    snap = torch.randint(0, 3, (200,), generator=g)
+    test = TrainData(
+        xt, torch.arange(200), snap, torch.zeros(200), torch.sin(3 * xt[:, 0]) + 0.3 * snap
+    )
+    l1 = torch.nn.functional.l1_loss
+    assert evaluate(sel, test, 4096, l1) < evaluate(uni, test, 4096, l1)
+    with pytest.raises(ValueError, match="member_weights must be one of"):
+        train(ensemble(), data, TrainConfig(member_weights="best", **base), torch.device("cpu"))
+
+
+def test_ensemble_files_without_weights_load_uniform():
+    from xinr.models.ensemble import Ensemble
+
+    ens = Ensemble([MMGN(2, 1, hidden=8, latent=2, layers=1) for _ in range(3)])
+    state = ens.state_dict()
+    del state["weights"]
+    ens.weights.fill_(0.0)
+    ens.load_state_dict(state)
+    assert torch.allclose(ens.weights, torch.full((3,), 1 / 3))

@@ -96,7 +96,10 @@ class INR:
         from a checkpoint file with ``resume``.
     ensemble : int, optional
         Train this many independently initialised networks side by side and average them (the
-        ``auto`` preset uses 4 for small data sets, 1 otherwise).
+        ``auto`` preset uses 6 up to 20,000 observations, 1 otherwise). Under ``auto``, MMGN
+        members start at frequency scales spread around the data-derived one, each keeps its
+        own best state on the validation locations, and members clearly worse there than the
+        best are left out of the average (``model_.weights``).
     **model_kwargs
         Hyperparameters of the model (e.g. ``hidden=256, latent=128, input_scale=256``).
 

@@ -9,7 +9,11 @@
     set from the spacing of the observed points in encoded coordinates (so a regional 1 km field
     and a global 2 degree field both get filters matched to what the samples can resolve); a
     narrower network (fast on a laptop); a cosine learning-rate schedule over the budget
-    (``epochs`` or ``max_time``); 10% of the observations held out to keep the best state.
+    (``epochs`` or ``max_time``); 10% of the observed locations held out to keep the best state.
+    Up to 20,000 observations: an ensemble of 6 networks whose frequency scales span x0.45..x2.2
+    of the data-derived one, each keeping its own best state; members clearly worse than the best
+    on the held-out locations are dropped from the average (a statistical test, so a handful of
+    held-out points drops nothing).
 
 Explicit keywords passed to :class:`xinr.INR` always win over a preset.
 """
@@ -57,17 +61,22 @@ AUTO_TRAIN = {
     "clip": 1.0,
     "loss": "l1",
     "validation": 0.1,
+    "member_weights": "validation",
 }
-# Small data sets: average several networks (cheap there, and it removes much of the noise a single
-# network fits between sparse points). Large ones spend the budget on one network instead.
-AUTO_ENSEMBLE = 4
-AUTO_ENSEMBLE_MAX_OBS = 6000
+# Up to AUTO_ENSEMBLE_MAX_OBS observations: several networks side by side (cheap there, and their
+# average removes much of the noise a single network fits between sparse points). Larger data
+# spend the budget on one network instead.
+AUTO_ENSEMBLE = 6
+AUTO_ENSEMBLE_MAX_OBS = 20000
 # The ensemble's members start at different frequency scales, spread geometrically around the
-# data-derived one (x0.6 .. x1.7), so that their average does not hinge on one guess of how
-# sharp the field is (sharp topography: -20 points of MSE vs linear at 60 s; smooth fields: within
-# noise; bench/README.md). Only where the scale sets the initial weights and not the architecture
-# (MMGN's input_scale), so a saved ensemble loads with the base keywords.
-AUTO_SPREAD = {"mmgn": ("input_scale", 0.6, 1.7)}
+# data-derived one (x0.45 .. x2.2): how smooth a field is between the samples cannot be read from
+# their spacing (the best member was x0.6 on Levitus SST and x2.2 on sea ice, bench/README.md).
+# With member_weights="validation" each member keeps its own best state and members clearly
+# worse on the held-out locations leave the average (training.member_weights), so the ensemble
+# picks the scale where the data can tell and averages where they cannot. Only where the scale
+# sets the initial weights and not the architecture (MMGN's input_scale), so a saved ensemble
+# loads with the base keywords.
+AUTO_SPREAD = {"mmgn": ("input_scale", 0.45, 2.2)}
 # Optimiser steps when neither epochs nor max_time is given, and the most a time budget may use on
 # small data (<= AUTO_ENSEMBLE_MAX_OBS observations): on a few hundred points of a sharp field,
 # 2400 full-batch steps gave 25-45% more error than 1200 (hsurf_rotated, two seeds), and the

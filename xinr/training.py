@@ -46,6 +46,7 @@ class TrainConfig:
     resume: str | None = None
     amp: bool | None = None
     eval_steps: int = 25
+    member_weights: str = "uniform"
 
 
 @dataclass
@@ -77,6 +78,7 @@ class TrainResult:
     restarts: int = 0
     best_epoch: int | None = None
     seconds: float = 0.0
+    member_val: list[float] | None = None
 
 
 def _loss_fn(name: str):
@@ -130,6 +132,63 @@ def evaluate(model: nn.Module, data: TrainData, batch_size: int, loss) -> float:
         total += float(loss(pred.float(), data.y[idx], reduction="sum"))
     model.train(was)
     return total / max(n, 1)
+
+
+@torch.no_grad()
+def member_errors(model: nn.Module, data: TrainData, batch_size: int, loss) -> torch.Tensor:
+    """Loss of each member of an ensemble at each observation of ``data``, shape (members, n)."""
+    out = []
+    for m in model.members:
+        was = m.training
+        m.eval()
+        parts = []
+        for s in range(0, len(data), batch_size):
+            idx = torch.arange(s, min(s + batch_size, len(data)), device=data.y.device)
+            pred = forward_batch(m, data, idx).float()
+            parts.append(loss(pred, data.y[idx], reduction="none"))
+        m.train(was)
+        out.append(torch.cat(parts))
+    return torch.stack(out)
+
+
+MEMBER_WEIGHTS = ("uniform", "validation")
+
+
+def member_weights(errors: torch.Tensor, groups: torch.Tensor | None = None, z: float = 2.0):
+    """Ensemble weights from the members' validation errors at each held-out observation.
+
+    A member keeps an equal share unless it is clearly worse than the best member: its mean
+    error exceeds the best one's by more than ``z`` standard errors of the paired differences
+    (taken per location when ``groups`` gives each observation's location, as observations at one
+    place are not independent). A handful of validation points then decides nothing (the
+    members are averaged, as without validation); hundreds drop the members whose frequency
+    scale does not suit the field.
+
+    Examples
+    --------
+    >>> e = torch.tensor([[0.10, 0.20, 0.15, 0.12], [0.50, 0.60, 0.55, 0.70], [0.11, 0.19, 0.16, 0.12]])
+    >>> member_weights(e)
+    tensor([0.5000, 0.0000, 0.5000])
+    """
+    e = torch.as_tensor(errors, dtype=torch.float64)
+    k = e.shape[0]
+    uniform = torch.full((k,), 1.0 / k)
+    if e.dim() != 2 or e.shape[1] < 2 or not torch.isfinite(e).all():
+        return uniform
+    if groups is not None:
+        uniq, inv = torch.unique(groups.cpu(), return_inverse=True)
+        if len(uniq) < 2:
+            return uniform
+        sums = torch.zeros(k, len(uniq), dtype=e.dtype).index_add_(1, inv, e)
+        counts = torch.zeros(len(uniq), dtype=e.dtype).index_add_(0, inv, torch.ones_like(e[0]))
+        e = sums / counts
+    best = int(e.mean(1).argmin())
+    d = e - e[best]
+    n = e.shape[1]
+    se = d.std(1, unbiased=True) / math.sqrt(n)
+    keep = d.mean(1) <= z * se
+    keep[best] = True
+    return (keep.double() / keep.sum()).float()
 
 
 def _clone_state(model: nn.Module) -> dict:
@@ -188,6 +247,10 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     if cfg.max_time is not None and not cfg.max_time > 0:
         raise ValueError(f"max_time must be a positive number of seconds; got {cfg.max_time!r}.")
     loss = _loss_fn(cfg.loss)
+    if cfg.member_weights not in MEMBER_WEIGHTS:
+        raise ValueError(
+            f"member_weights must be one of {MEMBER_WEIGHTS}; got {cfg.member_weights!r}."
+        )
     gen = torch.Generator().manual_seed(0 if cfg.seed is None else int(cfg.seed))
     if cfg.seed is None:
         gen.seed()
@@ -204,6 +267,13 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     best_val, best_state = math.inf, None
     last_good = _clone_state(model)
     lr_scale = 1.0
+    per_member = (
+        cfg.member_weights == "validation"
+        and va is not None
+        and len(getattr(model, "members", ())) > 1
+    )
+    member_best = [math.inf] * len(model.members) if per_member else None
+    member_err = [None] * len(model.members) if per_member else None
     if cfg.resume:
         ck = load_checkpoint(cfg.resume)
         model.load_state_dict(ck["model"])
@@ -213,6 +283,9 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
         best_val = float(ck["best_val"])
         best_state = ck.get("best_state")
         lr_scale = float(ck.get("lr_scale", 1.0))
+        if per_member and ck.get("member_best") is not None:
+            member_best = list(ck["member_best"])
+            member_err = list(ck.get("member_err") or member_err)
         res.history = list(ck["history"])
         res.restarts = int(ck.get("restarts", 0))
         last_good = _clone_state(model)
@@ -228,6 +301,21 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     steps_since = 0
     t0 = time.perf_counter() - elapsed_before
     last_ck = time.perf_counter()
+
+    def write_checkpoint(elapsed: float) -> None:
+        save_checkpoint(
+            cfg.checkpoint,
+            model,
+            opt,
+            gen,
+            epoch,
+            elapsed,
+            best_val,
+            best_state,
+            res,
+            lr_scale,
+            (member_best, member_err),
+        )
 
     def progress_of(ep: float) -> float:
         p = 0.0
@@ -295,7 +383,25 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
                 cfg.max_time is not None and time.perf_counter() - t0 >= cfg.max_time
             )
             check = steps_since >= cfg.eval_steps or done
-            if va is not None and check:
+            if per_member and check:
+                # each member keeps its own best state; the weights follow from their errors
+                errs = member_errors(model, va, max(bs, 8192), loss)
+                vm = errs.mean(1).tolist()
+                rec["val"] = min(vm)
+                rec["val_members"] = vm
+                if best_state is None:
+                    best_state = _clone_state(model)
+                for i, v in enumerate(vm):
+                    if v < member_best[i]:
+                        member_best[i] = v
+                        member_err[i] = errs[i].cpu()
+                        pre = f"members.{i}."
+                        for k, val in model.members[i].state_dict().items():
+                            best_state[pre + k] = val.detach().clone()
+                if min(vm) < best_val:
+                    best_val = min(vm)
+                    res.best_epoch = epoch
+            elif va is not None and check:
                 v = evaluate(model, va, max(bs, 8192), loss)
                 rec["val"] = v
                 if v < best_val:
@@ -312,18 +418,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
                     **({"val": f"{rec['val']:.4g}"} if "val" in rec else {}),
                 )
             if cfg.checkpoint and time.perf_counter() - last_ck >= cfg.checkpoint_every:
-                save_checkpoint(
-                    cfg.checkpoint,
-                    model,
-                    opt,
-                    gen,
-                    epoch,
-                    time.perf_counter() - t0,
-                    best_val,
-                    best_state,
-                    res,
-                    lr_scale,
-                )
+                write_checkpoint(time.perf_counter() - t0)
                 last_ck = time.perf_counter()
     except KeyboardInterrupt:
         res.interrupted = True
@@ -336,9 +431,11 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
             bar.close()
     res.seconds = time.perf_counter() - t0
     if cfg.checkpoint and not res.interrupted:
-        save_checkpoint(
-            cfg.checkpoint, model, opt, gen, epoch, res.seconds, best_val, best_state, res, lr_scale
-        )
+        write_checkpoint(res.seconds)
+    if per_member and best_state is not None and all(e is not None for e in member_err):
+        w = member_weights(torch.stack(member_err), va.point.cpu())
+        best_state["weights"] = w.to(best_state["weights"].device)
+        res.member_val = list(member_best)
     if best_state is not None:
         model.load_state_dict(best_state)
     elif res.interrupted:
@@ -347,7 +444,9 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     return res
 
 
-def save_checkpoint(path, model, opt, gen, epoch, elapsed, best_val, best_state, res, lr_scale):
+def save_checkpoint(
+    path, model, opt, gen, epoch, elapsed, best_val, best_state, res, lr_scale, members=None
+):
     """Write the full training state atomically (temporary file, then rename)."""
     state = {
         "format": CHECKPOINT_FORMAT,
@@ -361,6 +460,9 @@ def save_checkpoint(path, model, opt, gen, epoch, elapsed, best_val, best_state,
         "history": res.history,
         "restarts": res.restarts,
         "lr_scale": lr_scale,
+        # per ensemble member: best validation error and its errors per held-out observation
+        "member_best": members[0] if members else None,
+        "member_err": members[1] if members else None,
     }
     tmp = f"{path}.tmp-{os.getpid()}"
     torch.save(state, tmp)

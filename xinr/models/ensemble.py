@@ -2,9 +2,10 @@
 
 In training mode the forward pass returns every member's prediction, shape (K, N), and the loop
 sums the members' losses, so each member follows its own gradient (a true ensemble, not a wider
-network). In eval mode it returns the members' mean, shape (N,). Averaging members that differ only
-by initialisation removes much of the between-sample noise a single network fits when observations
-are sparse.
+network). In eval mode it returns the members' weighted mean, shape (N,), with the ``weights``
+buffer (uniform at construction; the training loop sets it from each member's validation error
+when it selects members). Averaging members that differ only by initialisation removes much of the
+between-sample noise a single network fits when observations are sparse.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from torch import nn
 
 
 class Ensemble(nn.Module):
-    """Average of ``members`` (each maps ``(x, point, snap, t)`` to (N,) predictions).
+    """Weighted average of ``members`` (each maps ``(x, point, snap, t)`` to (N,) predictions).
 
     Examples
     --------
@@ -31,7 +32,18 @@ class Ensemble(nn.Module):
             raise ValueError("An ensemble needs at least one member.")
         self.members = nn.ModuleList(members)
         self.uses_time = bool(getattr(members[0], "uses_time", False))
+        k = len(members)
+        self.register_buffer("weights", torch.full((k,), 1.0 / k))
 
     def forward(self, x, point, snap, t=None) -> torch.Tensor:
         preds = torch.stack([m(x, point, snap, t) for m in self.members])
-        return preds if self.training else preds.mean(0)
+        if self.training:
+            return preds
+        return torch.tensordot(self.weights.to(preds.dtype), preds, dims=1)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # files saved before members were weighted hold no weights: uniform, as they were fitted
+        key = prefix + "weights"
+        if key not in state_dict:
+            state_dict[key] = torch.full((len(self.members),), 1.0 / len(self.members))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

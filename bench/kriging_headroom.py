@@ -1,0 +1,103 @@
+"""How far below linear interpolation can any method get? A tuned-kriging reference.
+
+For each case of ``bench/accuracy.py`` (same masks: ``xinr.benchmark.sample_mask``), fits ordinary
+Gaussian-process regression (kriging) per snapshot with a Matern kernel (nu 0.5, 1.5 or 2.5), a
+length scale from 0.5 to 64 neighbour spacings and a nugget, all chosen by exact leave-one-out
+error on that snapshot's observations (the closed form ``r_i = [K^-1 y]_i / [K^-1]_ii``), and
+prints its held-out MSE relative to ``griddata(linear)``, per seed and on average.
+
+This is a reference for reading the accuracy table, not a method xinr offers: it costs O(n^3) per
+snapshot and per hyperparameter, so it is run on the first ``--snapshots`` snapshots only, and it
+sees no other snapshot (no sharing across time). Distances are chords on the unit sphere.
+
+    python bench/kriging_headroom.py bench/data/etopo_alps.nc --seeds 0 1 2
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from accuracy import case_parser, load_field  # noqa: E402
+
+from xinr.benchmark import mse_minmax, sample_mask  # noqa: E402
+from xinr.classical import fill, unit_vectors  # noqa: E402
+from xinr.coords import find_layout, spatial_points  # noqa: E402
+
+
+def matern(d: np.ndarray, length: float, nu: float) -> np.ndarray:
+    r = d / length
+    if nu == 0.5:
+        return np.exp(-r)
+    if nu == 1.5:
+        s = np.sqrt(3.0) * r
+        return (1 + s) * np.exp(-s)
+    s = np.sqrt(5.0) * r
+    return (1 + s + s * s / 3) * np.exp(-s)
+
+
+def kriging(X: np.ndarray, y: np.ndarray, Q: np.ndarray):
+    """Predict at Q from (X, y) with hyperparameters chosen by leave-one-out error."""
+    mean = y.mean()
+    yc = y - mean
+    D = np.linalg.norm(X[:, None] - X[None], axis=-1)
+    spacing = np.median(np.sort(D, 1)[:, 1]) if len(y) > 1 else 1.0
+    best = None
+    for nu in (0.5, 1.5, 2.5):
+        for length in spacing * np.geomspace(0.5, 64, 14):
+            for nugget in (1e-6, 1e-3, 1e-2, 1e-1):
+                K = matern(D, length, nu) + nugget * np.eye(len(y))
+                try:
+                    Ki = np.linalg.inv(K)
+                except np.linalg.LinAlgError:
+                    continue
+                a = Ki @ yc
+                err = np.mean((a / np.diag(Ki)) ** 2)
+                if best is None or err < best[0]:
+                    best = (err, length, nu, a)
+    _, length, nu, a = best
+    Dq = np.linalg.norm(Q[:, None] - X[None], axis=-1)
+    return mean + matern(Dq, length, nu) @ a
+
+
+def main(argv=None):
+    p = case_parser(__doc__, seeds=[0, 1, 2])
+    p.add_argument("--snapshots", type=int, default=3, help="krige the first N snapshots")
+    a = p.parse_args(argv)
+    da = load_field(a.field)
+    lay = find_layout(da)
+    da = da.transpose(*(lay.snapshot_dims + lay.dims))
+    lat, lon = spatial_points(da, lay)
+    S = int(np.prod([da.sizes[d] for d in lay.snapshot_dims], dtype=int))
+    truth = da.values.reshape(S, -1)
+    valid = np.isfinite(truth)
+    n_s = min(S, a.snapshots)
+    label = os.path.splitext(os.path.basename(a.field.partition(":")[0]))[0]
+    print(f"{'field':>14} {'ratio':>6} {'task':>4}  kriging MSE vs linear (mean; per seed)")
+    for ratio in a.ratios:
+        for task in a.tasks:
+            rel = []
+            for seed in a.seeds:
+                mask = sample_mask(valid, ratio, task, seed)
+                held = valid & ~mask
+                held[n_s:] = False
+                lin = fill("linear", lat, lon, np.where(mask, truth, np.nan), held)
+                pred = lin.copy()
+                for s in range(n_s):
+                    o, q = mask[s], held[s]
+                    pred[s, q] = kriging(
+                        unit_vectors(lat[o], lon[o]), truth[s, o], unit_vectors(lat[q], lon[q])
+                    )
+                rel.append(mse_minmax(pred, truth, held) / mse_minmax(lin, truth, held) - 1)
+            per = " ".join(f"{r:+.0%}" for r in rel)
+            print(
+                f"{label[:14]:>14} {ratio:>6.3f} {task:>4}  {np.mean(rel):+.0%}; {per}", flush=True
+            )
+
+
+if __name__ == "__main__":
+    main()
