@@ -121,34 +121,27 @@ def forward_batch(
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data: TrainData, batch_size: int, loss) -> float:
-    """Mean loss of ``model`` on ``data`` (eval mode)."""
+def _losses(model: nn.Module, data: TrainData, batch_size: int, loss) -> torch.Tensor:
+    """Loss of ``model`` (eval mode) at each observation of ``data``, in batches, shape (n,)."""
     was = model.training
     model.eval()
-    total, n = 0.0, len(data)
-    for s in range(0, n, batch_size):
-        idx = torch.arange(s, min(s + batch_size, n), device=data.y.device)
+    parts = [torch.zeros(0, device=data.y.device)]
+    for s in range(0, len(data), batch_size):
+        idx = torch.arange(s, min(s + batch_size, len(data)), device=data.y.device)
         pred = forward_batch(model, data, idx)
-        total += float(loss(pred.float(), data.y[idx], reduction="sum"))
+        parts.append(loss(pred.float(), data.y[idx], reduction="none"))
     model.train(was)
-    return total / max(n, 1)
+    return torch.cat(parts)
 
 
-@torch.no_grad()
+def evaluate(model: nn.Module, data: TrainData, batch_size: int, loss) -> float:
+    """Mean loss of ``model`` on ``data`` (eval mode)."""
+    return float(_losses(model, data, batch_size, loss).sum()) / max(len(data), 1)
+
+
 def member_errors(model: nn.Module, data: TrainData, batch_size: int, loss) -> torch.Tensor:
     """Loss of each member of an ensemble at each observation of ``data``, shape (members, n)."""
-    out = []
-    for m in model.members:
-        was = m.training
-        m.eval()
-        parts = []
-        for s in range(0, len(data), batch_size):
-            idx = torch.arange(s, min(s + batch_size, len(data)), device=data.y.device)
-            pred = forward_batch(m, data, idx).float()
-            parts.append(loss(pred, data.y[idx], reduction="none"))
-        m.train(was)
-        out.append(torch.cat(parts))
-    return torch.stack(out)
+    return torch.stack([_losses(m, data, batch_size, loss) for m in model.members])
 
 
 MEMBER_WEIGHTS = ("uniform", "validation")
@@ -272,7 +265,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
         and va is not None
         and len(getattr(model, "members", ())) > 1
     )
-    member_best = [math.inf] * len(model.members) if per_member else None
+    # per member: its errors at the held-out observations in its best state so far
     member_err = [None] * len(model.members) if per_member else None
     if cfg.resume:
         ck = load_checkpoint(cfg.resume)
@@ -283,9 +276,8 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
         best_val = float(ck["best_val"])
         best_state = ck.get("best_state")
         lr_scale = float(ck.get("lr_scale", 1.0))
-        if per_member and ck.get("member_best") is not None:
-            member_best = list(ck["member_best"])
-            member_err = list(ck.get("member_err") or member_err)
+        if per_member and ck.get("member_err") is not None:
+            member_err = list(ck["member_err"])
         res.history = list(ck["history"])
         res.restarts = int(ck.get("restarts", 0))
         last_good = _clone_state(model)
@@ -314,7 +306,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
             best_state,
             res,
             lr_scale,
-            (member_best, member_err),
+            member_err,
         )
 
     def progress_of(ep: float) -> float:
@@ -391,10 +383,9 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
                 rec["val_members"] = vm
                 if best_state is None:
                     best_state = _clone_state(model)
-                for i, v in enumerate(vm):
-                    if v < member_best[i]:
-                        member_best[i] = v
-                        member_err[i] = errs[i].cpu()
+                for i, e in enumerate(errs.cpu()):
+                    if member_err[i] is None or e.mean() < member_err[i].mean():
+                        member_err[i] = e
                         pre = f"members.{i}."
                         for k, val in model.members[i].state_dict().items():
                             best_state[pre + k] = val.detach().clone()
@@ -435,7 +426,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     if per_member and best_state is not None and all(e is not None for e in member_err):
         w = member_weights(torch.stack(member_err), va.point.cpu())
         best_state["weights"] = w.to(best_state["weights"].device)
-        res.member_val = list(member_best)
+        res.member_val = [float(e.mean()) for e in member_err]
     if best_state is not None:
         model.load_state_dict(best_state)
     elif res.interrupted:
@@ -445,7 +436,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
 
 
 def save_checkpoint(
-    path, model, opt, gen, epoch, elapsed, best_val, best_state, res, lr_scale, members=None
+    path, model, opt, gen, epoch, elapsed, best_val, best_state, res, lr_scale, member_err=None
 ):
     """Write the full training state atomically (temporary file, then rename)."""
     state = {
@@ -460,9 +451,8 @@ def save_checkpoint(
         "history": res.history,
         "restarts": res.restarts,
         "lr_scale": lr_scale,
-        # per ensemble member: best validation error and its errors per held-out observation
-        "member_best": members[0] if members else None,
-        "member_err": members[1] if members else None,
+        # per ensemble member: its errors at the held-out observations in its best state
+        "member_err": member_err,
     }
     tmp = f"{path}.tmp-{os.getpid()}"
     torch.save(state, tmp)
