@@ -201,3 +201,28 @@ def test_repr_and_history(field):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert "not fitted" in repr(xinr.INR())
+
+
+def test_bounds_clip_predictions(field, tmp_path):
+    truth, _ = field
+    # a sharp 0/1 field (like sea-ice fraction): the network overshoots at the edge
+    step = (truth.lat > 0).astype(float).broadcast_like(truth).where(np.isfinite(field[1]))
+    opts = {**FAST, "epochs": 60}
+    raw = step.inr.fit(**opts, bounds=False).reconstruct()
+    assert float(raw.min()) < 0 or float(raw.max()) > 1
+    auto = step.inr.fit(**opts).reconstruct()  # auto preset: the observed range
+    assert float(auto.min()) >= 0 and float(auto.max()) <= 1
+    np.testing.assert_allclose(auto.values, np.clip(raw.values, 0, 1), rtol=1e-5, atol=1e-6)
+    one_sided = step.inr.fit(**opts, bounds=(None, 0.5))
+    assert float(one_sided.reconstruct().max()) <= 0.5
+    assert float(one_sided.reconstruct().min()) == pytest.approx(float(raw.min()), abs=1e-5)
+    one_sided.save(tmp_path / "m.xinr")
+    assert xinr.load(tmp_path / "m.xinr").bounds_ == (None, 0.5)
+    assert xinr.INR(preset="paper", **FAST).fit(step).bounds_ is None
+
+
+@pytest.mark.parametrize("bad", ["range", (3.0, 1.0), (1.0,), 5])
+def test_bounds_bad_option_is_clear(field, bad):
+    _, obs = field
+    with pytest.raises(ValueError, match="bounds"):
+        obs.inr.fit(bounds=bad, **FAST)

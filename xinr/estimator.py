@@ -94,6 +94,12 @@ class INR:
     checkpoint, checkpoint_every, resume :
         Write the training state to ``checkpoint`` every ``checkpoint_every`` seconds; continue
         from a checkpoint file with ``resume``.
+    bounds : "observed", (lo, hi), False or None
+        Limits of the predicted values. ``"observed"`` clips predictions to the range of the
+        observed values (a field cannot leave it by interpolation alone, and bounded quantities
+        such as sea-ice fraction or precipitation stay within their limits); a pair of numbers
+        (either may be None) gives physical limits, e.g. ``(0, 1)``; ``False`` turns clipping
+        off. Default (None): ``"observed"`` under the ``auto`` preset, off under ``paper``.
     ensemble : int, optional
         Train this many independently initialised networks side by side and average them (the
         ``auto`` preset uses 6 up to 20,000 observations, 1 otherwise). Under ``auto``, MMGN
@@ -151,6 +157,7 @@ class INR:
         resume: str | None = None,
         amp: bool | None = None,
         ensemble: int | None = None,
+        bounds: str | tuple | bool | None = None,
         **model_kwargs: Any,
     ):
         self.model = model
@@ -180,6 +187,7 @@ class INR:
         self.resume = resume
         self.amp = amp
         self.ensemble = ensemble
+        self.bounds = bounds
         self.model_kwargs = model_kwargs
 
     # ------------------------------------------------------------------ fitting
@@ -236,6 +244,7 @@ class INR:
         uniq_rank, inv = np.unique(rank[obs.point], return_inverse=True)
         uniq = by_place[uniq_rank]
         scaler = Standardizer.fit(obs.value)
+        bounds = _resolve_bounds(self.bounds, self.preset, obs.value)
         x = encoding(lat[uniq], lon[uniq])
         setup = presets.resolve(
             self.preset,
@@ -279,6 +288,7 @@ class INR:
         self.encoding_ = encoding
         self.scaler_ = scaler
         self.time_scaler_ = tscale
+        self.bounds_ = bounds
         self.layout_ = layout
         self.labels_ = labels
         self.global_ = global_field
@@ -362,6 +372,7 @@ class INR:
         if out is None:
             out = np.empty((S, P), dtype=np.float32)
         tsc = self.time_scaler_(times).astype(np.float32)
+        lo, hi = getattr(self, "bounds_", None) or (None, None)
         sc = max(1, min(S, 16))
         pc = max(1, min(P, batch_size // sc))
         with torch.inference_mode():
@@ -375,7 +386,10 @@ class INR:
                     snap = s_idx.repeat_interleave(n_p)
                     t = torch.as_tensor(tsc[s0 : s0 + sc], device=dev).repeat_interleave(n_p)
                     y = net(x, point, snap, t).float().view(n_s, n_p).cpu().numpy()
-                    out[s0 : s0 + n_s, p0 : p0 + n_p] = self.scaler_.inverse(y)
+                    y = self.scaler_.inverse(y)
+                    if lo is not None or hi is not None:
+                        y = np.clip(y, lo, hi)
+                    out[s0 : s0 + n_s, p0 : p0 + n_p] = y
         return out
 
     def predict(self, lat, lon, time=None, **labels):
@@ -509,6 +523,35 @@ class INR:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _resolve_bounds(bounds, preset: str, values: np.ndarray) -> tuple | None:
+    """Prediction limits ``(lo, hi)`` (either may be None) from the ``bounds`` option, or None."""
+    if bounds is None:
+        bounds = "observed" if preset == "auto" else False
+    if bounds is False:
+        return None
+    if isinstance(bounds, str):
+        if bounds != "observed":
+            raise ValueError(
+                f"Unknown bounds {bounds!r}. Use 'observed', a pair (lo, hi) such as (0, 1) "
+                "(either may be None), or False for no limits."
+            )
+        return float(np.min(values)), float(np.max(values))
+    try:
+        lo, hi = bounds
+        lo = None if lo is None else float(lo)
+        hi = None if hi is None else float(hi)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"bounds must be 'observed', a pair (lo, hi) of numbers or None, or False; got "
+            f"{bounds!r}."
+        ) from None
+    if lo is not None and hi is not None and not lo < hi:
+        raise ValueError(f"bounds=(lo, hi) needs lo < hi; got {bounds!r}.")
+    if lo is None and hi is None:
+        return None
+    return lo, hi
 
 
 def select_variable(obj, var: str | None) -> xr.DataArray:

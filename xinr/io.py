@@ -74,6 +74,7 @@ def save(est, path) -> None:
         "encoding": est.encoding_.to_dict(),
         "scaler": est.scaler_.to_dict(),
         "time_scaler": est.time_scaler_.to_dict(),
+        "bounds": None if est.bounds_ is None else list(est.bounds_),
         "layout": {
             "lat": est.layout_.lat,
             "lon": est.layout_.lon,
@@ -157,6 +158,8 @@ def load(path):
     est.encoding_ = enc
     est.scaler_ = Standardizer(**meta["scaler"])
     est.time_scaler_ = TimeScaler(**meta["time_scaler"])
+    # files written before predictions were bounded: unbounded, as they were fitted
+    est.bounds_ = None if meta.get("bounds") is None else tuple(meta["bounds"])
     est.layout_ = SpatialLayout(
         lay["lat"], lay["lon"], tuple(lay["dims"]), tuple(lay["snapshot_dims"])
     )
