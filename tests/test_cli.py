@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import xarray as xr
 
 import xinr
@@ -37,6 +38,26 @@ def test_fit_and_reconstruct_files(tmp_path):
     assert xr.open_dataset(out2)["tas"].shape == (4, 2, 3)
     again = xinr.load(model)
     assert again.name_ == "tas"
+
+
+def test_fit_bounds_option(tmp_path, capsys):
+    _, obs = analytic_field()
+    src = tmp_path / "in.nc"
+    obs.to_dataset().to_netcdf(src)
+    model = tmp_path / "m.xinr"
+    args = ["fit", str(src), "-o", str(model), "--epochs", "2", "--quiet"]
+    assert main([*args, "--bounds", "0,290"]) == 0
+    assert xinr.load(model).bounds_ == (0.0, 290.0)
+    assert main([*args, "--bounds", ",290"]) == 0
+    assert xinr.load(model).bounds_ == (None, 290.0)
+    assert main([*args, "--bounds", "none"]) == 0
+    assert xinr.load(model).bounds_ is None
+    assert main(args) == 0
+    assert xinr.load(model).bounds_ == (float(obs.min()), float(obs.max()))
+    with pytest.raises(SystemExit) as err:
+        main([*args, "--bounds", "0-1"])
+    assert err.value.code == 2
+    assert "expected 'observed', 'none' or LO,HI" in capsys.readouterr().err
 
 
 def test_module_entry_point_help():

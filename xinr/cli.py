@@ -94,12 +94,35 @@ def cmd_demo(a) -> int:
     return 0
 
 
+def _bounds(text: str):
+    """``--bounds`` text: 'observed', 'none', or 'LO,HI' (either side may be empty)."""
+    t = text.strip().lower()
+    if t == "observed":
+        return "observed"
+    if t == "none":
+        return False
+    parts = t.split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        return tuple(None if p.strip() == "" else float(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'observed', 'none' or LO,HI such as 0,1 or 0, (one side open); got {text!r}"
+        ) from None
+
+
 def cmd_fit(a) -> int:
 
     ds = _open(a.input)
     kw = {
         k: v
-        for k, v in {"max_time": a.max_time, "epochs": a.epochs, "seed": a.seed}.items()
+        for k, v in {
+            "max_time": a.max_time,
+            "epochs": a.epochs,
+            "seed": a.seed,
+            "bounds": a.bounds,
+        }.items()
         if v is not None
     }
     fitted = ds.inr.fit(
@@ -156,6 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--seed", type=int, default=None)
     f.add_argument("--lat", default=None)
     f.add_argument("--lon", default=None)
+    f.add_argument(
+        "--bounds",
+        type=_bounds,
+        default=None,
+        help="limits of the predictions: 'observed' (default: the observed range), 'none', or "
+        "LO,HI such as 0,1 (either side may be empty)",
+    )
     f.add_argument("--quiet", action="store_true")
     f.set_defaults(func=cmd_fit)
 
