@@ -102,14 +102,14 @@ def _bounds(text: str):
     if t == "none":
         return False
     parts = t.split(",")
-    try:
-        if len(parts) != 2:
-            raise ValueError
-        return tuple(None if p.strip() == "" else float(p) for p in parts)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected 'observed', 'none' or LO,HI such as 0,1 or 0, (one side open); got {text!r}"
-        ) from None
+    if len(parts) == 2:
+        try:
+            return tuple(None if p.strip() == "" else float(p) for p in parts)
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(
+        f"expected 'observed', 'none' or LO,HI such as 0,1 or 0, (one side open); got {text!r}"
+    )
 
 
 def cmd_fit(a) -> int:

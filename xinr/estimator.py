@@ -372,7 +372,6 @@ class INR:
         if out is None:
             out = np.empty((S, P), dtype=np.float32)
         tsc = self.time_scaler_(times).astype(np.float32)
-        lo, hi = getattr(self, "bounds_", None) or (None, None)
         sc = max(1, min(S, 16))
         pc = max(1, min(P, batch_size // sc))
         with torch.inference_mode():
@@ -387,8 +386,8 @@ class INR:
                     t = torch.as_tensor(tsc[s0 : s0 + sc], device=dev).repeat_interleave(n_p)
                     y = net(x, point, snap, t).float().view(n_s, n_p).cpu().numpy()
                     y = self.scaler_.inverse(y)
-                    if lo is not None or hi is not None:
-                        y = np.clip(y, lo, hi)
+                    if self.bounds_ is not None:  # (lo, hi), one side may be None
+                        y = np.clip(y, *self.bounds_)
                     out[s0 : s0 + n_s, p0 : p0 + n_p] = y
         return out
 
