@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-FAST = dict(progress=False, seed=0, epochs=30, hidden=32, latent=8, layers=2, ensemble=1)
+FAST = dict(
+    model="mmgn", progress=False, seed=0, epochs=30, hidden=32, latent=8, layers=2, ensemble=1
+)
 
 
 def analytic_field(nt=4, nlat=19, nlon=36, lon0=0.0, seed=0, holes=0.5, name="tas"):

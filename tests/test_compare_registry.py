@@ -17,8 +17,10 @@ pytest.importorskip("scipy")
 
 def test_compare_returns_every_method_with_finite_errors():
     _, obs = analytic_field()
-    res = xinr.compare(obs, models=["mmgn", "siren"], epochs=5, progress=False, max_time=None)
-    assert list(res.method.values) == ["mmgn", "siren", "nearest", "linear", "idw"]
+    res = xinr.compare(
+        obs, models=["mix", "mmgn", "siren"], epochs=5, progress=False, max_time=None
+    )
+    assert list(res.method.values) == ["mix", "mmgn", "siren", "nearest", "linear", "idw"]
     for v in ("rmse", "mse_minmax", "mse_paper", "fit_time", "predict_time"):
         assert np.isfinite(res[v].values).all(), v
     assert res.attrs["n_scored"] > 0

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -107,3 +108,53 @@ def test_auto_caps_steps_on_small_data_under_a_budget():
     assert "epochs" not in big.train
     mine = presets.resolve("auto", "mmgn", n_obs=500, user_train={"max_time": 9, "epochs": 7}, **kw)
     assert mine.train["epochs"] == 7
+
+
+def test_mix_model_mixes_mmgn_and_resmlp_members():
+    from xinr import presets
+
+    x = torch.rand(300, 2)
+    kw = dict(n_obs=300, n_distinct=300, n_snapshots=4, encoding=None, x=x, user_train={})
+    setup = presets.resolve("auto", "mix", user_model={}, ensemble=6, **kw)
+    n_other = round(presets.MIX_SHARES["resmlp"] * 6)
+    assert 0 < n_other < 6
+    assert setup.names == ["mmgn"] * (6 - n_other) + ["resmlp"] * n_other
+    assert setup.base == "mmgn"
+    assert setup.train["selection_loss"] == "mse"  # the plain MMGN default keeps the L1 choice
+    assert "selection_loss" not in presets.resolve("auto", "mmgn", user_model={}, **kw).train
+    # the MMGN members still span the frequency range; the ResMLP ones take ResMLP's keywords
+    scales = [m["input_scale"] for m in setup.members[: 6 - n_other]]
+    _, lo, hi = presets.AUTO_SPREAD["mmgn"]
+    assert scales[-1] / scales[0] == pytest.approx(hi / lo)
+    assert all(m == presets.AUTO_MODEL["resmlp"] for m in setup.members[6 - n_other :])
+    net = xinr.models.build_network(setup.base, 2, 4, 6, setup.model, setup.members, setup.names)
+    kinds = [type(m).__name__ for m in net.members]
+    assert kinds == ["MMGN"] * (6 - n_other) + ["ResMLP"] * n_other
+    assert not net.uses_time  # MMGN members cannot be asked for times between snapshots
+    # one network (paper preset, a single member, or unknown times): MMGN alone
+    for preset, ens, known in (("paper", 6, True), ("auto", 1, True), ("auto", 6, False)):
+        s = presets.resolve(preset, "mix", user_model={}, ensemble=ens, times_known=known, **kw)
+        assert s.base == "mmgn" and s.names is None
+    with pytest.raises(TypeError, match="model='mix'.*hidden"):
+        presets.resolve("auto", "mix", user_model={"hidden": 8}, ensemble=6, **kw)
+
+
+def test_mix_model_trains_both_kinds_and_saves_and_loads(tmp_path):
+    from .conftest import analytic_field
+
+    _, obs = analytic_field()
+    fitted = obs.inr.fit(model="mix", ensemble=4, epochs=3, progress=False, seed=0)
+    assert fitted.train_config_["selection_loss"] == "mse"
+    assert "ensemble of 4 (2 mmgn + 2 resmlp)" in repr(fitted)
+    kinds = {type(m).__name__ for m in fitted.model_.members}
+    assert kinds == {"MMGN", "ResMLP"}
+    out = fitted.reconstruct()
+    assert np.isfinite(out.values).all()
+    fitted.save(tmp_path / "auto.xinr")
+    again = xinr.load(tmp_path / "auto.xinr")
+    assert [type(m).__name__ for m in again.model_.members] == [
+        type(m).__name__ for m in fitted.model_.members
+    ]
+    np.testing.assert_array_equal(again.reconstruct().values, out.values)
+    with pytest.raises(TypeError, match="model='mix'"):
+        obs.inr.fit(model="mix", hidden=8, epochs=1, progress=False)

@@ -83,7 +83,7 @@ def _field():
     return obs
 
 
-RECON_KW = dict(progress=False, seed=0, epochs=15, hidden=16, latent=4, layers=2)
+RECON_KW = dict(model="mmgn", progress=False, seed=0, epochs=15, hidden=16, latent=4, layers=2)
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +176,7 @@ def test_cftime_calendars_and_save(calendar, tmp_path):
     for model in ("mmgn", "ffn_g"):
         fitted = da.inr.fit(
             model=model,
-            **{k: v for k, v in FAST.items() if k not in ("hidden", "latent", "layers")},
+            **{k: v for k, v in FAST.items() if k not in ("model", "hidden", "latent", "layers")},
         )
         out = fitted.reconstruct()
         assert isinstance(out.time.values[0], cftime.datetime)
@@ -194,6 +194,10 @@ def test_missing_time_value():
     da = obs.assign_coords(time=t)
     fitted = da.inr.fit(**FAST)  # MMGN's time is a latent code per snapshot: labels are only names
     assert np.isfinite(fitted.reconstruct().values).all()
+    # the mixed ensemble then leaves out the members that take time as an input
+    auto = da.inr.fit(model="mix", ensemble=2, epochs=2, progress=False, seed=0)
+    assert {type(m).__name__ for m in auto.model_.members} == {"MMGN"}
+    assert np.isfinite(auto.reconstruct().values).all()
     with pytest.raises(CoordinateError, match="missing value"):
         da.inr.fit(model="siren", epochs=1, progress=False)
 

@@ -139,6 +139,60 @@ def test_validation_weights_ensemble_members():
         train(ensemble(), data, TrainConfig(member_weights="best", **base), torch.device("cpu"))
 
 
+class _Fixed(torch.nn.Module):
+    """A member whose predictions do not train: the truth plus a fixed error per location."""
+
+    def __init__(self, kind):
+        super().__init__()
+        self.kind = kind
+        self.dummy = torch.nn.Parameter(torch.zeros(()))  # something for the optimiser
+
+    def forward(self, x, point, snap, t=None):
+        xi = x[:, 0] if point is None else x[point, 0]
+        if self.kind == "spiky":  # exact, but 3.0 off at every tenth location
+            err = 3.0 * (torch.round(xi * 1000).long() % 10 == 0).float()
+        else:  # 0.5 off everywhere
+            err = torch.full_like(xi, 0.5)
+        return torch.sin(6 * xi) + err + 0 * self.dummy
+
+
+@pytest.mark.parametrize("selection, kept", [(None, "spiky"), ("mse", "steady")])
+def test_members_selected_by_the_selection_loss(selection, kept):
+    from xinr.models.ensemble import Ensemble
+
+    # the spiky member has the lower absolute error (0.3 vs 0.5) and the higher squared error
+    # (0.9 vs 0.25): the training loss (L1) keeps it, selection_loss="mse" the steady one
+    x = (torch.arange(1000, dtype=torch.float32) / 1000)[:, None]
+    data = TrainData(
+        x,
+        torch.arange(1000),
+        torch.zeros(1000, dtype=torch.long),
+        torch.zeros(1000),
+        torch.sin(6 * x[:, 0]),
+    )
+    ens = Ensemble([_Fixed("spiky"), _Fixed("steady")])
+    cfg = TrainConfig(
+        epochs=1,
+        lr=0.0,
+        weight_decay=0.0,
+        progress=False,
+        seed=0,
+        validation=0.5,
+        member_weights="validation",
+        selection_loss=selection,
+    )
+    train(ens, data, cfg, torch.device("cpu"))
+    expect = torch.tensor([1.0, 0.0]) if kept == "spiky" else torch.tensor([0.0, 1.0])
+    assert torch.equal(ens.weights, expect)
+    with pytest.raises(ValueError, match="Unknown loss"):
+        train(
+            ens,
+            data,
+            TrainConfig(epochs=1, progress=False, selection_loss="max"),
+            torch.device("cpu"),
+        )
+
+
 def test_ensemble_files_without_weights_load_uniform():
     from xinr.models.ensemble import Ensemble
 

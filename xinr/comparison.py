@@ -20,6 +20,7 @@ from .classical import CLASSICAL, fill
 from .coords import find_layout, spatial_points
 from .estimator import INR, select_variable
 from .models import list_models
+from .presets import MIX_MODEL_NAME
 
 DEFAULT_MODELS = ("mmgn", "resmlp", "siren", "ffn_p", "ffn_g")
 
@@ -44,7 +45,8 @@ def compare(
     da : xarray.DataArray or xarray.Dataset
         Field with NaN where nothing was observed.
     models : sequence of str
-        INR models to fit (registered names), each with ``INR(model, max_time=..., **fit_kwargs)``.
+        INR models to fit (registered names, or ``"mix"``, an ensemble of two), each with
+        ``INR(model, max_time=..., **fit_kwargs)``.
     classical : sequence of str
         Any of ``"nearest"``, ``"linear"``, ``"idw"`` (needs scipy).
     holdout : float
@@ -77,7 +79,7 @@ def compare(
     """
     if not 0 < holdout < 1:
         raise ValueError(f"holdout must be a share in (0, 1); got {holdout!r}.")
-    known = list_models()
+    known = [*list_models(), MIX_MODEL_NAME]
     for m in models:
         if m not in known:
             raise ValueError(f"Unknown model {m!r}. Expected one of {known}.")

@@ -59,7 +59,11 @@ class INR:
     Parameters
     ----------
     model : str
-        Registered model name (``xinr.list_models()``); default ``"mmgn"``.
+        A registered model name (``xinr.list_models()``); default ``"mmgn"``. ``"mix"`` is an
+        ensemble of MMGN and ResMLP networks under the ``auto`` preset up to 20,000 observations
+        (the two win on different fields; members clearly worse on the held-out locations are
+        left out), and MMGN alone where one network is trained (see docs/models.md for what it
+        gave).
     preset : {"auto", "paper"}
         ``"auto"`` (default) sizes the network's frequency scale, width and training schedule from
         the data (resolution, extent, number of observations); ``"paper"`` uses the paper's
@@ -102,10 +106,10 @@ class INR:
         off. Default (None): ``"observed"`` under the ``auto`` preset, off under ``paper``.
     ensemble : int, optional
         Train this many independently initialised networks side by side and average them (the
-        ``auto`` preset uses 6 up to 20,000 observations, 1 otherwise). Under ``auto``, MMGN
-        members start at frequency scales spread around the data-derived one, each keeps its
-        own best state on the validation locations, and members clearly worse there than the
-        best are left out of the average (``model_.weights``).
+        ``auto`` preset uses 6 up to 20,000 observations, 1 otherwise; with ``model="mix"``
+        half of them are ResMLP networks). Under ``auto``, MMGN members start at frequency
+        scales spread around the data-derived one, each member keeps its own best state on the
+        validation locations, and members clearly worse there than the best are left out of the average (``model_.weights``).
     **model_kwargs
         Hyperparameters of the model (e.g. ``hidden=256, latent=128, input_scale=256``).
 
@@ -192,7 +196,8 @@ class INR:
 
     # ------------------------------------------------------------------ fitting
     def _check_options(self) -> None:
-        get_builder(self.model)  # unknown model -> ValueError listing known ones
+        if self.model != presets.MIX_MODEL_NAME:
+            get_builder(self.model)  # unknown model -> ValueError listing known ones
         if self.preset not in presets.PRESETS:
             raise ValueError(
                 f"Unknown preset {self.preset!r}. Expected one of {list(presets.PRESETS)}."
@@ -257,12 +262,20 @@ class INR:
             user_model=self.model_kwargs,
             user_train={k: getattr(self, k) for k in TRAIN_OPTIONS if getattr(self, k) is not None},
             ensemble=self.ensemble,
+            times_known=bool(np.isfinite(t_all).all()),
         )
         device = resolve_device(self.device)
         net = build_network(
-            self.model, encoding.dim, obs.n_snapshots, setup.ensemble, setup.model, setup.members
+            setup.base,
+            encoding.dim,
+            obs.n_snapshots,
+            setup.ensemble,
+            setup.model,
+            setup.members,
+            setup.names,
         )
-        if getattr(net, "uses_time", False) and not np.isfinite(t_all).all():
+        takes_time = any(getattr(m, "uses_time", False) for m in getattr(net, "members", [net]))
+        if takes_time and not np.isfinite(t_all).all():
             d = layout.snapshot_dims[0] if layout.snapshot_dims else "time"
             raise CoordinateError(
                 f"The {d!r} coordinate has {int((~np.isfinite(t_all)).sum())} missing value(s) "
@@ -284,6 +297,7 @@ class INR:
         self.model_ = net
         self.model_kwargs_ = setup.model
         self.ensemble_ = setup.ensemble
+        self.network_ = {"base": setup.base, "names": setup.names, "members": setup.members}
         self.train_config_ = setup.train
         self.encoding_ = encoding
         self.scaler_ = scaler
@@ -324,12 +338,16 @@ class INR:
         loss = f"{last.get('loss', float('nan')):.4g}"
         val = f", val {last['val']:.4g}" if "val" in last else ""
         flags = " [interrupted]" if self.interrupted_ else ""
+        ens = f", ensemble of {self.ensemble_}" if self.ensemble_ > 1 else ""
+        names = self.network_["names"]
+        if names:  # a mixture: say of what
+            ens += " (" + " + ".join(f"{names.count(n)} {n}" for n in dict.fromkeys(names)) + ")"
         return (
             f"INR(model={self.model!r}, encoding={self.encoding_.kind!r}){flags}\n"
             f"  field: {self.name_!r} dims {self.dims_}, {self.n_snapshots_} snapshot(s), "
             f"{self.n_obs_} observed points\n"
             f"  network: {n_par:,} parameters, {self.model_kwargs_}"
-            f"{f', ensemble of {self.ensemble_}' if self.ensemble_ > 1 else ''}\n"
+            f"{ens}\n"
             f"  training: {len(self.history_)} epochs in {self.fit_seconds_:.1f} s on "
             f"{self.device_}, final loss {loss}{val}"
         )

@@ -17,6 +17,7 @@ from .coords import SpatialLayout, decode_labels, encode_labels
 from .encoding import Encoding, TimeScaler
 from .errors import ModelFileError
 from .normalize import Standardizer
+from .presets import MIX_MODEL_NAME
 
 FORMAT_VERSION = 1
 MAGIC = "xinr-model"
@@ -66,6 +67,8 @@ def save(est, path) -> None:
         "model": est.model,
         "model_kwargs": est.model_kwargs_,
         "ensemble": int(est.ensemble_),
+        # the networks behind model="mix" (a mixture), or per-member initial keywords
+        "network": est.network_,
         "train_config": {
             k: v
             for k, v in est.train_config_.items()
@@ -144,16 +147,31 @@ def load(path):
             f"{meta.get('xinr_version')}); this xinr ({__version__}) reads format "
             f"{FORMAT_VERSION} or older. Upgrade xinr: pip install -U xinr."
         )
-    est = INR(model=meta["model"], progress=False, **meta["model_kwargs"])
+    # files written before model="mix" hold no "network": one kind of model, built from
+    # model_kwargs (per-member keywords only set initial values)
+    network = meta.get("network") or {}
+    base = network.get("base", meta["model"])
+    user_kwargs = {} if meta["model"] == MIX_MODEL_NAME else meta["model_kwargs"]
+    est = INR(model=meta["model"], progress=False, **user_kwargs)
     enc = Encoding.from_dict(meta["encoding"])
     ens = int(meta.get("ensemble", 1))
-    net = build_network(meta["model"], enc.dim, meta["n_snapshots"], ens, meta["model_kwargs"])
+    names = network.get("names")
+    net = build_network(
+        base,
+        enc.dim,
+        meta["n_snapshots"],
+        ens,
+        meta["model_kwargs"],
+        network.get("members") if names else None,
+        names,
+    )
     net.load_state_dict(state["state_dict"])
     net.eval()
     lay = meta["layout"]
     est.model_ = net
     est.model_kwargs_ = meta["model_kwargs"]
     est.ensemble_ = ens
+    est.network_ = {"base": base, "names": names, "members": network.get("members")}
     est.train_config_ = meta["train_config"]
     est.encoding_ = enc
     est.scaler_ = Standardizer(**meta["scaler"])

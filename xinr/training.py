@@ -47,6 +47,7 @@ class TrainConfig:
     amp: bool | None = None
     eval_steps: int = 25
     member_weights: str = "uniform"
+    selection_loss: str | None = None
 
 
 @dataclass
@@ -240,6 +241,9 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     if cfg.max_time is not None and not cfg.max_time > 0:
         raise ValueError(f"max_time must be a positive number of seconds; got {cfg.max_time!r}.")
     loss = _loss_fn(cfg.loss)
+    # members are kept and weighed by this loss at the held-out locations (default: the training
+    # loss); the auto preset uses the squared error, the error that reconstructions are judged by
+    select = _loss_fn(cfg.selection_loss) if cfg.selection_loss else loss
     if cfg.member_weights not in MEMBER_WEIGHTS:
         raise ValueError(
             f"member_weights must be one of {MEMBER_WEIGHTS}; got {cfg.member_weights!r}."
@@ -377,7 +381,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
             check = steps_since >= cfg.eval_steps or done
             if per_member and check:
                 # each member keeps its own best state; the weights follow from their errors
-                errs = member_errors(model, va, max(bs, 8192), loss)
+                errs = member_errors(model, va, max(bs, 8192), select)
                 vm = errs.mean(1).tolist()
                 rec["val"] = min(vm)
                 rec["val_members"] = vm

@@ -118,22 +118,33 @@ def build_network(
     ensemble: int,
     kwargs: dict,
     members: list[dict] | None = None,
+    names: list[str] | None = None,
 ) -> nn.Module:
     """One model, or an :class:`Ensemble` of ``ensemble`` independently initialised ones.
 
-    ``members`` optionally gives each member its own keywords (e.g. initial frequency scales);
-    they must build the same architecture as ``kwargs`` so that a saved ensemble loads.
+    ``members`` optionally gives each member its own keywords (e.g. initial frequency scales), and
+    ``names`` each member's model (a mixture of models); without ``names`` every member is a
+    ``name`` model.
+
+    Examples
+    --------
+    >>> net = build_network("mmgn", 3, 2, 2, {"hidden": 8}, [{"hidden": 8}, {"width": 8}],
+    ...                     names=["mmgn", "resmlp"])
+    >>> [type(m).__name__ for m in net.members]
+    ['MMGN', 'ResMLP']
     """
     if int(ensemble) != ensemble or ensemble < 1:
         raise ValueError(f"ensemble must be a positive integer; got {ensemble!r}.")
-    if ensemble == 1:
+    for what, given in (("members", members), ("names", names)):
+        if given is not None and len(given) != ensemble:
+            raise ValueError(f"{what} gives {len(given)} entries for an ensemble of {ensemble}.")
+    if ensemble == 1 and names is None:
         return build_model(name, in_features, n_snapshots, **kwargs)
-    if members is not None and len(members) != ensemble:
-        raise ValueError(
-            f"members gives {len(members)} keyword sets for an ensemble of {ensemble}."
-        )
     per = members if members is not None else [kwargs] * int(ensemble)
-    return Ensemble([build_model(name, in_features, n_snapshots, **kw) for kw in per])
+    kinds = names if names is not None else [name] * int(ensemble)
+    return Ensemble(
+        [build_model(n, in_features, n_snapshots, **kw) for n, kw in zip(kinds, per, strict=True)]
+    )
 
 
 def _takes_var_kw(builder) -> bool:

@@ -1,5 +1,9 @@
 """An ensemble of independently initialised members trained side by side.
 
+Members may be different models (``model="mix"`` mixes MMGN and ResMLP networks); each maps
+``(x, point, snap, t)`` to predictions, so a model that ignores time and one that takes it as an
+input average alike.
+
 In training mode the forward pass returns every member's prediction, shape (K, N), and the loop
 sums the members' losses, so each member follows its own gradient (a true ensemble, not a wider
 network). In eval mode it returns the members' weighted mean, shape (N,), with the ``weights``
@@ -31,7 +35,8 @@ class Ensemble(nn.Module):
         if not members:
             raise ValueError("An ensemble needs at least one member.")
         self.members = nn.ModuleList(members)
-        self.uses_time = bool(getattr(members[0], "uses_time", False))
+        # time can be asked for between snapshots only if every member takes it as an input
+        self.uses_time = all(bool(getattr(m, "uses_time", False)) for m in members)
         k = len(members)
         self.register_buffer("weights", torch.full((k,), 1.0 / k))
 
