@@ -64,7 +64,7 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
             kw = dict(progress=False, seed=seed, max_time=budget)
             if m == "xinr":
                 kw.update(xinr_kw)
-                model = kw.pop("model", "auto")
+                model = kw.pop("model", "mmgn")
             else:
                 model = m
             with warnings.catch_warnings():

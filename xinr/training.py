@@ -242,7 +242,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
         raise ValueError(f"max_time must be a positive number of seconds; got {cfg.max_time!r}.")
     loss = _loss_fn(cfg.loss)
     # members are kept and weighed by this loss at the held-out locations (default: the training
-    # loss); the auto preset uses the squared error, the error that reconstructions are judged by
+    # loss); model='mix' uses the squared error, the error that reconstructions are judged by
     select = _loss_fn(cfg.selection_loss) if cfg.selection_loss else loss
     if cfg.member_weights not in MEMBER_WEIGHTS:
         raise ValueError(
