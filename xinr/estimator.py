@@ -109,7 +109,8 @@ class INR:
         ``auto`` preset uses 6 up to 20,000 observations, 1 otherwise; with ``model="mix"``
         half of them are ResMLP networks). Under ``auto``, MMGN members start at frequency
         scales spread around the data-derived one, each member keeps its own best state on the
-        validation locations, and members clearly worse there than the best are left out of the average (``model_.weights``).
+        validation locations, and members clearly worse there than the best are left out of the
+        average (``model_.weights``).
     **model_kwargs
         Hyperparameters of the model (e.g. ``hidden=256, latent=128, input_scale=256``).
 
