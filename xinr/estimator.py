@@ -249,6 +249,7 @@ class INR:
         # distinct observed points, encoded once
         uniq_rank, inv = np.unique(rank[obs.point], return_inverse=True)
         uniq = by_place[uniq_rank]
+        times_known = bool(np.isfinite(t_all).all())
         scaler = Standardizer.fit(obs.value)
         bounds = _resolve_bounds(self.bounds, self.preset, obs.value)
         x = encoding(lat[uniq], lon[uniq])
@@ -263,7 +264,7 @@ class INR:
             user_model=self.model_kwargs,
             user_train={k: getattr(self, k) for k in TRAIN_OPTIONS if getattr(self, k) is not None},
             ensemble=self.ensemble,
-            times_known=bool(np.isfinite(t_all).all()),
+            times_known=times_known,
         )
         device = resolve_device(self.device)
         net = build_network(
@@ -275,8 +276,8 @@ class INR:
             setup.members,
             setup.names,
         )
-        takes_time = any(getattr(m, "uses_time", False) for m in getattr(net, "members", [net]))
-        if takes_time and not np.isfinite(t_all).all():
+        # (model="mix" leaves out its time-taking members itself when times are unknown)
+        if getattr(net, "uses_time", False) and not times_known:
             d = layout.snapshot_dims[0] if layout.snapshot_dims else "time"
             raise CoordinateError(
                 f"The {d!r} coordinate has {int((~np.isfinite(t_all)).sum())} missing value(s) "

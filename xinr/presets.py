@@ -192,31 +192,25 @@ def resolve(
     mixed = (
         model == MIX_MODEL_NAME and preset == "auto" and times_known and isinstance(ensemble, int)
     )
-    names = [base] * ensemble if isinstance(ensemble, int) else None
+    names = None  # per-member models, only for a mixture
     if mixed and ensemble > 1:
         others = [
             n for n, share in MIX_SHARES.items() for _ in range(max(1, round(share * ensemble)))
         ]
         names = [base] * (ensemble - len(others)) + others
         train = {**MIX_TRAIN, **train}
-    members = None
+    kinds = names or ([base] * ensemble if isinstance(ensemble, int) else [])
+    own = [i for i, n in enumerate(kinds) if n == base]
     spread = AUTO_SPREAD.get(base) if preset == "auto" else None
-    own = [i for i, n in enumerate(names or []) if n == base]
     spread = spread if spread and spread[0] in mkw and spread[0] not in user_model else None
-    if names is not None and (len(own) > 1 and spread or len(set(names)) > 1):
-        members = [dict(mkw) for _ in names]
+    members = None
+    if names or (spread and len(own) > 1):
+        members = [dict(mkw) for _ in kinds]
         if spread and len(own) > 1:
             key, lo, hi = spread
             for j, i in enumerate(own):
                 members[i][key] = mkw[key] * lo * (hi / lo) ** (j / (len(own) - 1))
-        for i, n in enumerate(names):
+        for i, n in enumerate(kinds):
             if n != base:
                 members[i] = {**AUTO_MODEL.get(n, {}), **_frequency(n, x)}
-    return Setup(
-        model=mkw,
-        train=train,
-        ensemble=ensemble,
-        members=members,
-        names=names if names is not None and len(set(names)) > 1 else None,
-        base=base,
-    )
+    return Setup(model=mkw, train=train, ensemble=ensemble, members=members, names=names, base=base)
