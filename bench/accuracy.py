@@ -57,6 +57,7 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
     rows = []
     for m in methods:
         t0 = time.perf_counter()
+        members = None
         if m in ("nearest", "linear", "idw"):
             pred = fill(m, lat, lon, np.where(mask, truth, np.nan), held)
             t_fit, t_pred = 0.0, time.perf_counter() - t0
@@ -74,6 +75,7 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
             t1 = time.perf_counter()
             pred = fitted.reconstruct().transpose(*order).values.reshape(S, -1)
             t_pred = time.perf_counter() - t1
+            members = fitted.ensemble_
         rows.append(
             {
                 "field": label or str(da.name),
@@ -85,6 +87,7 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
                 "mse_minmax": mse_minmax(pred, truth, held),
                 "fit_s": t_fit,
                 "predict_s": t_pred,
+                "members": members,
             }
         )
     return rows
@@ -97,14 +100,14 @@ def print_rows(rows):
         if r["method"] == "linear"
     }
     print(
-        f"{'field':>10} {'ratio':>6} {'task':>4} {'seed':>4} {'method':>8} {'RMSE':>10} {'MSE(mm)':>10} {'vs lin':>7} {'fit s':>7} {'pred s':>7}"
+        f"{'field':>10} {'ratio':>6} {'task':>4} {'seed':>4} {'method':>8} {'RMSE':>10} {'MSE(mm)':>10} {'vs lin':>7} {'fit s':>7} {'pred s':>7} {'nets':>4}"
     )
     for r in rows:
         ref = lin.get((r["field"], r["ratio"], r["task"], r["seed"]))
         rel = f"{r['mse_minmax'] / ref - 1:+.0%}" if ref else ""
         print(
             f"{r['field'][:10]:>10} {r['ratio']:>6.3f} {r['task']:>4} {r['seed']:>4} {r['method']:>8} "
-            f"{r['rmse']:>10.4g} {r['mse_minmax']:>10.3e} {rel:>7} {r['fit_s']:>7.1f} {r['predict_s']:>7.2f}"
+            f"{r['rmse']:>10.4g} {r['mse_minmax']:>10.3e} {rel:>7} {r['fit_s']:>7.1f} {r['predict_s']:>7.2f} {r.get('members') or '':>4}"
         )
 
 

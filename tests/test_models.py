@@ -110,6 +110,40 @@ def test_auto_caps_steps_on_small_data_under_a_budget():
     assert mine.train["epochs"] == 7
 
 
+def test_budget_ensemble_gives_each_member_enough_steps():
+    from xinr.presets import AUTO_MEMBER_STEPS, budget_ensemble
+
+    need = AUTO_MEMBER_STEPS
+    # steps cost k times one network's (1 ms): 6 members where each gets `need` steps, else 3,
+    # else one network
+    for budget_ms, k in [(6.05, 6), (5.95, 3), (3.05, 3), (2.95, 1), (0.5, 1)]:
+        assert budget_ensemble(6, 1e-3, 6e-3, need * budget_ms * 1e-3) == k, budget_ms
+    # members in parallel (a GPU): the full ensemble as soon as one network fits
+    assert budget_ensemble(6, 1e-3, 1e-3, need * 1.01e-3) == 6
+    # a schedule that stops earlier anyway needs only its own steps
+    assert budget_ensemble(6, 1e-3, 6e-3, 100 * 6e-3, steps_cap=100) == 6
+    assert budget_ensemble(6, 1e-3, 6e-3, 100 * 6e-3, steps_cap=need) < 6
+    assert budget_ensemble(4, 1e-3, 4e-3, need * 2.05e-3) == 2
+
+
+def test_auto_ensemble_is_sized_to_the_time_budget(tmp_path):
+    from .conftest import analytic_field
+
+    _, obs = analytic_field(nt=6, nlat=37, nlon=72, holes=0.3)  # ~11,000 observations
+    kw = dict(model="mmgn", progress=False, seed=0)
+    # a budget of a fraction of a second is far below 6 x 600 steps: one network
+    short = xinr.INR(max_time=0.5, **kw).fit(obs)
+    assert short.ensemble_ == 1
+    # an ensemble the user asks for, or a step budget, is trained as given
+    assert xinr.INR(max_time=0.5, ensemble=3, **kw).fit(obs).ensemble_ == 3
+    assert xinr.INR(epochs=2, hidden=16, latent=4, **kw).fit(obs).ensemble_ == 6
+    # resuming trains as many members as the checkpoint holds
+    ck = tmp_path / "e.ckpt"
+    xinr.INR(epochs=2, hidden=16, latent=4, checkpoint=str(ck), **kw).fit(obs)
+    again = xinr.INR(max_time=0.5, epochs=3, hidden=16, latent=4, resume=str(ck), **kw).fit(obs)
+    assert again.ensemble_ == 6
+
+
 def test_mix_model_mixes_mmgn_and_resmlp_members():
     from xinr import presets
 

@@ -7,6 +7,8 @@ estimator; fitted state ends in an underscore.
 from __future__ import annotations
 
 import copy
+import math
+import time
 from typing import Any
 
 import numpy as np
@@ -27,7 +29,7 @@ from .errors import CoordinateError, NotFittedError
 from .models import build_network, get_builder
 from .normalize import Standardizer
 from .sampling import observed_points
-from .training import TrainConfig, TrainData, train
+from .training import TrainConfig, TrainData, checkpoint_members, step_seconds, train
 
 TRAIN_OPTIONS = (
     "epochs", "max_time", "batch_size", "lr", "weight_decay", "schedule", "lr_decay",
@@ -110,7 +112,11 @@ class INR:
         half of them are ResMLP networks). Under ``auto``, MMGN members start at frequency
         scales spread around the data-derived one, each member keeps its own best state on the
         validation locations, and members clearly worse there than the best are left out of the
-        average (``model_.weights``).
+        average (``model_.weights``). Under a ``max_time`` budget the preset's ensemble is sized
+        to it: a few timed steps decide whether each of 6 members gets enough optimiser steps
+        (``presets.AUTO_MEMBER_STEPS``); if not, 3 train, and if not even those, one network
+        (``ensemble_`` says how many). The size then depends on the machine's speed; give
+        ``ensemble=`` to fix it.
     **model_kwargs
         Hyperparameters of the model (e.g. ``hidden=256, latent=128, input_scale=256``).
 
@@ -253,29 +259,52 @@ class INR:
         scaler = Standardizer.fit(obs.value)
         bounds = _resolve_bounds(self.bounds, self.preset, obs.value)
         x = encoding(lat[uniq], lon[uniq])
-        setup = presets.resolve(
-            self.preset,
-            self.model,
-            n_obs=len(obs),
-            n_distinct=int(uniq.size),
-            n_snapshots=obs.n_snapshots,
-            encoding=encoding,
-            x=x,
-            user_model=self.model_kwargs,
-            user_train={k: getattr(self, k) for k in TRAIN_OPTIONS if getattr(self, k) is not None},
-            ensemble=self.ensemble,
-            times_known=times_known,
-        )
+        user_train = {k: getattr(self, k) for k in TRAIN_OPTIONS if getattr(self, k) is not None}
+
+        def network(ensemble: int | None):
+            setup = presets.resolve(
+                self.preset,
+                self.model,
+                n_obs=len(obs),
+                n_distinct=int(uniq.size),
+                n_snapshots=obs.n_snapshots,
+                encoding=encoding,
+                x=x,
+                user_model=self.model_kwargs,
+                user_train=user_train,
+                ensemble=ensemble,
+                times_known=times_known,
+            )
+            net = build_network(
+                setup.base,
+                encoding.dim,
+                obs.n_snapshots,
+                setup.ensemble,
+                setup.model,
+                setup.members,
+                setup.names,
+            )
+            return setup, net
+
+        setup, net = network(self.ensemble)
         device = resolve_device(self.device)
-        net = build_network(
-            setup.base,
-            encoding.dim,
-            obs.n_snapshots,
-            setup.ensemble,
-            setup.model,
-            setup.members,
-            setup.names,
+        data = TrainData(
+            x=x,
+            point=torch.as_tensor(inv, dtype=torch.long),
+            snap=torch.as_tensor(obs.snap, dtype=torch.long),
+            t=torch.as_tensor(tscale(t_all[obs.snap]), dtype=torch.float32),
+            y=torch.as_tensor(scaler.transform(obs.value), dtype=torch.float32),
         )
+        cfg = TrainConfig(**setup.train)
+        if self.ensemble is None and setup.ensemble > 1:
+            # the preset's ensemble, sized to the time budget (or to the checkpoint resumed)
+            t0 = time.perf_counter()
+            k = self._budget_ensemble(net, setup, data, cfg, device, network)
+            if k != setup.ensemble:
+                setup, net = network(k)
+                cfg = TrainConfig(**setup.train)
+            if cfg.max_time and not cfg.resume:
+                cfg.max_time = max(cfg.max_time - (time.perf_counter() - t0), 1e-3)
         # (model="mix" leaves out its time-taking members itself when times are unknown)
         if getattr(net, "uses_time", False) and not times_known:
             d = layout.snapshot_dims[0] if layout.snapshot_dims else "time"
@@ -285,14 +314,6 @@ class INR:
                 f"snapshots (e.g. da.sel({d}=da[{d!r}].notnull())) or use model='mmgn', which "
                 "needs no time values."
             )
-        cfg = TrainConfig(**setup.train)
-        data = TrainData(
-            x=x,
-            point=torch.as_tensor(inv, dtype=torch.long),
-            snap=torch.as_tensor(obs.snap, dtype=torch.long),
-            t=torch.as_tensor(tscale(t_all[obs.snap]), dtype=torch.float32),
-            y=torch.as_tensor(scaler.transform(obs.value), dtype=torch.float32),
-        )
         result = train(net, data, cfg, device)
         net.to("cpu").eval()
 
@@ -320,6 +341,27 @@ class INR:
         self.template_ = _coords_template(da)
         self.device_ = str(device)
         return self
+
+    @staticmethod
+    def _budget_ensemble(net, setup, data, cfg, device, network) -> int:
+        """How many members the preset's ensemble trains: as many as the checkpoint being resumed
+        holds, or as many as get enough steps in ``max_time`` (:func:`presets.budget_ensemble`,
+        from timed steps of the full ensemble and of one network)."""
+        if cfg.resume:
+            return checkpoint_members(cfg.resume)
+        if not cfg.max_time:
+            return setup.ensemble
+        n_train = max(1, int(len(data) * (1 - cfg.validation)))
+        per_epoch = math.ceil(n_train / max(1, min(int(cfg.batch_size), n_train)))
+        cap = cfg.epochs * per_epoch if cfg.epochs else math.inf
+        # timed on a batch of the epoch's mean size (8192 + 3168 observations: two of 5680)
+        probe = copy.copy(cfg)
+        probe.batch_size = math.ceil(n_train / per_epoch)
+        t_full = step_seconds(net, data, probe, device)
+        if cfg.max_time >= presets.AUTO_MEMBER_STEPS * t_full or cfg.max_time >= cap * t_full:
+            return setup.ensemble
+        t_one = step_seconds(network(1)[1], data, probe, device)
+        return presets.budget_ensemble(setup.ensemble, t_one, t_full, cfg.max_time, cap)
 
     @property
     def is_fitted(self) -> bool:

@@ -13,8 +13,10 @@
     Up to 20,000 observations: an ensemble of 6 networks whose frequency scales span x0.45..x2.2
     of the data-derived one, each keeping its own best state; members clearly worse than the best
     on the held-out locations are dropped from the average (a statistical test, so a handful of
-    held-out points drops nothing). With ``model="mix"`` half of the members are ResMLP networks
-    instead of MMGN (:data:`MIX_SHARES`), and members are judged by their squared errors.
+    held-out points drops nothing). Under a ``max_time`` budget too short for 6 members to take
+    :data:`AUTO_MEMBER_STEPS` steps each, 3 train, or one network (:func:`budget_ensemble`).
+    With ``model="mix"`` half of the members are ResMLP networks instead of MMGN
+    (:data:`MIX_SHARES`), and members are judged by their squared errors.
 
 Explicit keywords passed to :class:`xinr.INR` always win over a preset.
 """
@@ -95,6 +97,49 @@ MIX_TRAIN = {"selection_loss": "mse"}
 # 2400 full-batch steps gave 25-45% more error than 1200 (hsurf_rotated, two seeds), and the
 # validation split is too small there to stop in time.
 AUTO_STEPS = 1500
+
+
+# Under a time budget (max_time) the ensemble is sized to it. Members are trained side by side,
+# so a step of k members costs about k times one network's; where the budget does not give each
+# of the AUTO_ENSEMBLE members AUTO_MEMBER_STEPS steps, half as many members train (3, at
+# x0.45, x1, x2.2), and where even those fall short, one network. Measured at 120 s (seed 0,
+# bench/README.md, session 6): 6 members at ~750 steps beat 3 at ~1500 and one network (sample 5%
+# task 1: -49% vs -43% and -41% MSE vs linear; Levitus 5%: -38% vs -23% and -19%), but on navy
+# wind 5% task 3 (12,624 observations) 6 members got 286 steps each: -35%, against -53% for 3 at
+# 582 and -43% for one network; on the demo's 10,478 observations at 60 s, 6 members at ~170
+# steps gave an RMSE of 0.79 degC where one network reached 0.66.
+AUTO_MEMBER_STEPS = 500
+
+
+def budget_ensemble(
+    k_max: int, t_one: float, t_full: float, max_time: float, steps_cap: float = math.inf
+) -> int:
+    """The ensemble size to train under a time budget of ``max_time`` seconds.
+
+    The largest of ``k_max``, ``k_max // 2``, ``k_max // 4``, ... whose members each get
+    ``min(AUTO_MEMBER_STEPS, steps_cap)`` optimiser steps (``steps_cap``: the most the schedule
+    takes anyway), else 1. A step of k members is taken to cost ``t_one + (t_full - t_one) *
+    (k - 1) / (k_max - 1)`` seconds, from measured steps of one network (``t_one``) and of
+    ``k_max`` (``t_full``). Halving keeps the members' frequency scales at the ends and the middle
+    of the preset's spread.
+
+    Examples
+    --------
+    >>> budget_ensemble(6, 0.01, 0.06, 120.0)  # 2000 steps of 6 members fit
+    6
+    >>> budget_ensemble(6, 0.06, 0.36, 120.0)  # 333 steps of 6, 666 of 3
+    3
+    >>> budget_ensemble(6, 0.06, 0.36, 60.0)  # 166 steps of 6, 333 of 3, 1000 of one
+    1
+    """
+    need = min(AUTO_MEMBER_STEPS, steps_cap)
+    k = int(k_max)
+    while k > 1:
+        t = t_one + (t_full - t_one) * (k - 1) / max(k_max - 1, 1)
+        if max_time >= need * max(t, 1e-12):
+            return k
+        k //= 2
+    return 1
 
 
 @dataclass

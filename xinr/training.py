@@ -11,6 +11,7 @@ checkpoint file can be written every few seconds and training resumed from it.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import time
@@ -183,6 +184,55 @@ def member_weights(errors: torch.Tensor, groups: torch.Tensor | None = None, z: 
     keep = d.mean(1) <= z * se
     keep[best] = True
     return (keep.double() / keep.sum()).float()
+
+
+def step_seconds(model: nn.Module, data: TrainData, cfg: TrainConfig, device, steps: int = 3):
+    """Seconds per optimiser step of ``model`` on a batch of ``cfg.batch_size`` observations.
+
+    Trains a copy (one warm-up step, then ``steps`` timed ones), so ``model`` is untouched. Used
+    to size an ensemble to a time budget.
+
+    Examples
+    --------
+    >>> from xinr.models import build_network
+    >>> net = build_network("mmgn", 3, 1, 2, {"hidden": 8, "latent": 4, "layers": 2})
+    >>> d = TrainData(torch.rand(50, 3), torch.arange(50), torch.zeros(50, dtype=torch.long),
+    ...               torch.zeros(50), torch.rand(50))
+    >>> step_seconds(net, d, TrainConfig(batch_size=32), "cpu") > 0
+    True
+    """
+    device = torch.device(device)
+    net = copy.deepcopy(model).to(device).train()
+    n = min(len(data), max(1, int(cfg.batch_size)))
+    # a random batch, as in training (drawn from its own generator: the fit's RNG is untouched)
+    idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:n]
+    sub = data.subset(idx).to(device)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr)
+    loss = _loss_fn(cfg.loss)
+
+    def step() -> None:
+        pred = forward_batch(net, sub).float()
+        lval = loss(pred, sub.y.expand_as(pred))
+        opt.zero_grad(set_to_none=True)
+        lval.backward()
+        opt.step()
+
+    step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return (time.perf_counter() - t0) / steps
+
+
+def checkpoint_members(path) -> int:
+    """The number of ensemble members in a checkpoint's model (1 for a single network)."""
+    state = load_checkpoint(path)["model"]
+    idx = {k.split(".")[1] for k in state if k.startswith("members.")}
+    return max(1, len(idx))
 
 
 def _clone_state(model: nn.Module) -> dict:
