@@ -131,7 +131,7 @@ def test_auto_ensemble_is_sized_to_the_time_budget(tmp_path):
 
     _, obs = analytic_field(nt=6, nlat=37, nlon=72, holes=0.3)  # ~11,000 observations
     kw = dict(model="mmgn", progress=False, seed=0)
-    # a budget of a fraction of a second is far below 6 x 600 steps: one network
+    # a fraction of a second is far below AUTO_MEMBER_STEPS steps for 6 members, or 3: one network
     short = xinr.INR(max_time=0.5, **kw).fit(obs)
     assert short.ensemble_ == 1
     # an ensemble the user asks for, or a step budget, is trained as given

@@ -359,7 +359,7 @@ class INR:
         probe.batch_size = math.ceil(n_train / per_epoch)
         t_full = step_seconds(net, data, probe, device)
         if cfg.max_time >= presets.AUTO_MEMBER_STEPS * t_full or cfg.max_time >= cap * t_full:
-            return setup.ensemble
+            return setup.ensemble  # every member gets its steps: no need to time one network
         t_one = step_seconds(network(1)[1], data, probe, device)
         return presets.budget_ensemble(setup.ensemble, t_one, t_full, cfg.max_time, cap)
 
