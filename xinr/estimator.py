@@ -7,6 +7,7 @@ estimator; fitted state ends in an underscore.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import time
 from typing import Any
@@ -261,7 +262,7 @@ class INR:
         x = encoding(lat[uniq], lon[uniq])
         user_train = {k: getattr(self, k) for k in TRAIN_OPTIONS if getattr(self, k) is not None}
 
-        def network(ensemble: int | None):
+        def network(ensemble: int | None, spacing: float | None = None):
             setup = presets.resolve(
                 self.preset,
                 self.model,
@@ -274,6 +275,7 @@ class INR:
                 user_train=user_train,
                 ensemble=ensemble,
                 times_known=times_known,
+                spacing=spacing,
             )
             net = build_network(
                 setup.base,
@@ -299,9 +301,11 @@ class INR:
         if self.ensemble is None and setup.ensemble > 1:
             # the preset's ensemble, sized to the time budget (or to the checkpoint resumed)
             t0 = time.perf_counter()
-            k = self._budget_ensemble(net, setup, data, cfg, device, network)
+            # a resized setup reuses the neighbour spacing (the data do not change)
+            resize = functools.partial(network, spacing=setup.spacing)
+            k = self._budget_ensemble(net, setup, data, cfg, device, resize)
             if k != setup.ensemble:
-                setup, net = network(k)
+                setup, net = resize(k)
                 cfg = TrainConfig(**setup.train)
             if cfg.max_time and not cfg.resume:
                 cfg.max_time = max(cfg.max_time - (time.perf_counter() - t0), 1e-3)

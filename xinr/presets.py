@@ -151,6 +151,7 @@ class Setup:
     members: list[dict] | None = None
     names: list[str] | None = None  # per-member model names, where the members' models differ
     base: str = "mmgn"  # the model trained when the ensemble is of one kind
+    spacing: float | None = None  # neighbour_spacing(x) under "auto", to pass to a new resolve
 
 
 def neighbour_spacing(x: torch.Tensor, max_points: int = 4096, seed: int = 0) -> float:
@@ -172,13 +173,14 @@ def neighbour_spacing(x: torch.Tensor, max_points: int = 4096, seed: int = 0) ->
     return max(spacing, 1e-9)
 
 
-def _frequency(model: str, x: torch.Tensor) -> dict:
-    """The data-derived frequency keyword of ``model`` (none for models without one)."""
+def _frequency(model: str, spacing: float) -> dict:
+    """The data-derived frequency keyword of ``model`` at a neighbour ``spacing`` (none for models
+    without one)."""
     c = AUTO_FREQ.get(model)
     if c is None:
         return {}
     key = {"mmgn": "input_scale", "siren": "w0_initial", "ffn_g": "sigma", "ffn_p": "max_frequency"}
-    return {key[model]: float(c / neighbour_spacing(x))}
+    return {key[model]: float(c / spacing)}
 
 
 def resolve(
@@ -194,13 +196,15 @@ def resolve(
     user_train: dict,
     ensemble: int | None = None,
     times_known: bool = True,
+    spacing: float | None = None,
 ) -> Setup:
     """Model and training keywords for a fit: preset values, overridden by the user's.
 
     ``model="mix"`` is MMGN where one network is trained (the ``paper`` preset, or data above
     :data:`AUTO_ENSEMBLE_MAX_OBS` observations) and otherwise an ensemble whose members are
     MMGN and ResMLP networks in the shares of :data:`MIX_SHARES`. Models that take time as an input
-    join only where every snapshot's time is known (``times_known``).
+    join only where every snapshot's time is known (``times_known``). ``spacing``, when given,
+    is ``neighbour_spacing(x)`` from an earlier call (the setup's ``spacing``), not recomputed.
     """
     if model == MIX_MODEL_NAME and user_model:
         raise TypeError(
@@ -222,7 +226,9 @@ def resolve(
     else:
         mkw.update(AUTO_MODEL.get(base, {}))
         train.update(AUTO_TRAIN)
-        mkw.update(_frequency(base, x))
+        if spacing is None:
+            spacing = neighbour_spacing(x)
+        mkw.update(_frequency(base, spacing))
         bs = user_train.get("batch_size", min(n_obs, 8192))
         train["batch_size"] = bs
         n_train = max(1, int(n_obs * (1 - user_train.get("validation", train["validation"]))))
@@ -257,5 +263,13 @@ def resolve(
                 members[i][key] = mkw[key] * lo * (hi / lo) ** (j / (len(own) - 1))
         for i, n in enumerate(kinds):
             if n != base:
-                members[i] = {**AUTO_MODEL.get(n, {}), **_frequency(n, x)}
-    return Setup(model=mkw, train=train, ensemble=ensemble, members=members, names=names, base=base)
+                members[i] = {**AUTO_MODEL.get(n, {}), **_frequency(n, spacing)}
+    return Setup(
+        model=mkw,
+        train=train,
+        ensemble=ensemble,
+        members=members,
+        names=names,
+        base=base,
+        spacing=spacing,
+    )
