@@ -104,6 +104,82 @@ def test_member_weights_drop_only_clearly_worse_members():
     assert torch.allclose(member_weights(pair, loc), torch.tensor([0.5, 0.5]))
 
 
+def test_member_folds_hold_out_disjoint_whole_locations():
+    from xinr.training import split_member_folds
+
+    g = torch.Generator().manual_seed(0)
+    loc = torch.randint(0, 50, (400,), generator=g)
+    n_loc = len(torch.unique(loc))
+    folds = split_member_folds(400, 0.1, 3, g, loc)
+    held = [torch.unique(loc[folds == i]) for i in range(3)]
+    for i in range(3):
+        assert len(held[i]) == round(0.1 * n_loc)
+        # whole locations: no observation of a held-out location is left to member i
+        assert not torch.isin(loc[folds != i], held[i]).any()
+    assert not torch.isin(held[0], torch.cat(held[1:])).any()
+    assert (folds == -1).any()  # the rest trains every member
+    # too few locations for 4 disjoint sets of 3
+    assert split_member_folds(10, 0.3, 4, g, torch.arange(10)) is None
+
+
+class _Table(torch.nn.Module):
+    """A member that learns one value per location (x = location / 1000), nothing in between."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.b = torch.nn.Parameter(torch.zeros(n))
+
+    def forward(self, x, point, snap, t=None):
+        return self.b[torch.round(x[point, 0] * 1000).long()]
+
+
+def test_member_folds_keep_each_member_off_its_own_locations():
+    from xinr.models.ensemble import Ensemble
+
+    n_loc, k = 60, 3
+    x = (torch.arange(n_loc, dtype=torch.float32) / 1000)[:, None]
+    point = torch.arange(n_loc).repeat(2)  # two snapshots at the same stations
+    y = 1.0 + torch.rand(n_loc, generator=torch.Generator().manual_seed(1))[point]
+    data = TrainData(x, point, torch.arange(2).repeat_interleave(n_loc), torch.zeros(120), y)
+    ens = Ensemble([_Table(n_loc) for _ in range(k)])
+    cfg = TrainConfig(
+        epochs=30, lr=0.1, weight_decay=0.0, clip=None, progress=False, seed=0, validation=0.1,
+        member_weights="validation", member_folds=True, eval_steps=10**6,
+    )  # fmt: skip
+    train(ens, data, cfg, torch.device("cpu"))
+    untouched = [m.b.detach() == 0 for m in ens.members]  # never had a gradient
+    for i in range(k):
+        assert int(untouched[i].sum()) == round(0.1 * n_loc)
+    assert not (untouched[0] & untouched[1]).any() and not (untouched[1] & untouched[2]).any()
+    assert not (untouched[0] & untouched[2]).any()
+    # the ensemble learns from every station; with one shared held-out set it would not
+    shared = Ensemble([_Table(n_loc) for _ in range(k)])
+    cfg.member_folds = False
+    train(shared, data, cfg, torch.device("cpu"))
+    assert (torch.stack([m.b.detach() == 0 for m in shared.members]).all(0)).sum() == 6
+
+
+def test_member_weights_folds_drop_clearly_worse_members():
+    from xinr.training import member_weights_folds
+
+    g = torch.Generator().manual_seed(0)
+    loc = torch.arange(100)
+    good = [0.2 + 0.1 * torch.rand(100, generator=g) for _ in range(2)]
+    bad = 0.6 + 0.1 * torch.rand(100, generator=g)
+    half = torch.tensor([0.5, 0.5])
+    assert torch.equal(member_weights_folds(good + [bad], [loc] * 3), torch.tensor([0.5, 0.5, 0.0]))
+    # ten held-out stations per member say too little: the members are averaged
+    ten = [e[:10] for e in good + [bad]]
+    assert torch.allclose(member_weights_folds(ten, [loc[:10]] * 3), torch.full((3,), 1 / 3))
+    assert member_weights_folds(ten, [loc[:10]] * 3, min_locations=5)[2] == 0
+    # observations at one station count once: 50 at each of 10 stations are 10 samples
+    st = 0.1 + 0.8 * torch.rand(10, generator=g)
+    a, b = st.repeat_interleave(50), (st + 0.05).repeat_interleave(50)
+    many = torch.arange(10).repeat_interleave(50)
+    assert torch.allclose(member_weights_folds([a, b], [many] * 2, min_locations=5), half)
+    assert member_weights_folds([a, b], [torch.arange(500)] * 2, min_locations=5)[1] == 0
+
+
 def test_validation_weights_ensemble_members():
     from xinr.models.ensemble import Ensemble
     from xinr.training import evaluate

@@ -89,7 +89,9 @@ class INR:
     validation : float
         Share of the observed locations held out, with all their observations, to pick the best
         state: the validation error is then the error where nothing was observed (0 turns it
-        off; with too few locations, a share of the observations is held out instead).
+        off; with too few locations, a share of the observations is held out instead). The
+        ``auto`` preset's ensemble holds out a different set of locations for each member, so
+        that every location trains most members (``training.split_member_folds``).
     seed : int, optional
         Makes CPU runs repeatable (with ``epochs``; a ``max_time`` budget depends on speed).
     device : str
@@ -355,7 +357,8 @@ class INR:
             return checkpoint_members(cfg.resume)
         if not cfg.max_time:
             return setup.ensemble
-        n_train = max(1, int(len(data) * (1 - cfg.validation)))
+        held = 0.0 if cfg.member_folds else cfg.validation  # folds: every observation trains
+        n_train = max(1, int(len(data) * (1 - held)))
         per_epoch = math.ceil(n_train / max(1, min(int(cfg.batch_size), n_train)))
         cap = cfg.epochs * per_epoch if cfg.epochs else math.inf
         # timed on a batch of the epoch's mean size (8192 + 3168 observations: two of 5680)
