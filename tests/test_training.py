@@ -133,6 +133,18 @@ class _Table(torch.nn.Module):
         return self.b[torch.round(x[point, 0] * 1000).long()]
 
 
+def test_member_folds_only_where_too_few_locations_to_select_by():
+    from xinr.training import MIN_SELECTION_LOCATIONS, member_folds_apply
+
+    assert MIN_SELECTION_LOCATIONS == 20
+    assert not member_folds_apply(True, 0.1, 195, 6)  # 19.5 -> 20 held out: shared
+    assert member_folds_apply(True, 0.1, 190, 6)  # 19: each member its own
+    assert not member_folds_apply(False, 0.1, 190, 6)  # not asked for
+    assert not member_folds_apply(True, 0.1, 190, 1)  # one network
+    assert not member_folds_apply(True, 0.1, 4, 6)  # no location to hold out
+    assert not member_folds_apply(True, 0.2, 10, 6)  # 6 disjoint sets of 2 > 10 locations
+
+
 def test_member_folds_keep_each_member_off_its_own_locations():
     from xinr.models.ensemble import Ensemble
 
@@ -152,6 +164,7 @@ def test_member_folds_keep_each_member_off_its_own_locations():
         assert int(untouched[i].sum()) == round(0.1 * n_loc)
     assert not (untouched[0] & untouched[1]).any() and not (untouched[1] & untouched[2]).any()
     assert not (untouched[0] & untouched[2]).any()
+    assert torch.equal(ens.weights, torch.full((k,), 1 / k))  # 6 locations each: averaged
     # the ensemble learns from every station; with one shared held-out set it would not
     shared = Ensemble([_Table(n_loc) for _ in range(k)])
     cfg.member_folds = False
@@ -159,25 +172,24 @@ def test_member_folds_keep_each_member_off_its_own_locations():
     assert (torch.stack([m.b.detach() == 0 for m in shared.members]).all(0)).sum() == 6
 
 
-def test_member_weights_folds_drop_clearly_worse_members():
-    from xinr.training import member_weights_folds
+def test_enough_held_out_locations_are_shared_by_the_members():
+    from xinr.models.ensemble import Ensemble
 
-    g = torch.Generator().manual_seed(0)
-    loc = torch.arange(100)
-    good = [0.2 + 0.1 * torch.rand(100, generator=g) for _ in range(2)]
-    bad = 0.6 + 0.1 * torch.rand(100, generator=g)
-    half = torch.tensor([0.5, 0.5])
-    assert torch.equal(member_weights_folds(good + [bad], [loc] * 3), torch.tensor([0.5, 0.5, 0.0]))
-    # ten held-out stations per member say too little: the members are averaged
-    ten = [e[:10] for e in good + [bad]]
-    assert torch.allclose(member_weights_folds(ten, [loc[:10]] * 3), torch.full((3,), 1 / 3))
-    assert member_weights_folds(ten, [loc[:10]] * 3, min_locations=5)[2] == 0
-    # observations at one station count once: 50 at each of 10 stations are 10 samples
-    st = 0.1 + 0.8 * torch.rand(10, generator=g)
-    a, b = st.repeat_interleave(50), (st + 0.05).repeat_interleave(50)
-    many = torch.arange(10).repeat_interleave(50)
-    assert torch.allclose(member_weights_folds([a, b], [many] * 2, min_locations=5), half)
-    assert member_weights_folds([a, b], [torch.arange(500)] * 2, min_locations=5)[1] == 0
+    n_loc = 300  # 30 held out: enough to compare members at the same places
+    x = (torch.arange(n_loc, dtype=torch.float32) / 1000)[:, None]
+    y = 1.0 + torch.rand(n_loc, generator=torch.Generator().manual_seed(1))
+    data = TrainData(
+        x, torch.arange(n_loc), torch.zeros(n_loc, dtype=torch.long), torch.zeros(n_loc), y
+    )
+    ens = Ensemble([_Table(n_loc) for _ in range(3)])
+    cfg = TrainConfig(
+        epochs=30, lr=0.1, weight_decay=0.0, clip=None, progress=False, seed=0, validation=0.1,
+        member_weights="validation", member_folds=True, eval_steps=10**6,
+    )  # fmt: skip
+    train(ens, data, cfg, torch.device("cpu"))
+    untouched = [m.b.detach() == 0 for m in ens.members]
+    assert int(untouched[0].sum()) == 30
+    assert all(torch.equal(u, untouched[0]) for u in untouched[1:])
 
 
 def test_validation_weights_ensemble_members():

@@ -30,7 +30,14 @@ from .errors import CoordinateError, NotFittedError
 from .models import build_network, get_builder
 from .normalize import Standardizer
 from .sampling import observed_points
-from .training import TrainConfig, TrainData, checkpoint_members, step_seconds, train
+from .training import (
+    TrainConfig,
+    TrainData,
+    checkpoint_members,
+    member_folds_apply,
+    step_seconds,
+    train,
+)
 
 TRAIN_OPTIONS = (
     "epochs", "max_time", "batch_size", "lr", "weight_decay", "schedule", "lr_decay",
@@ -89,9 +96,10 @@ class INR:
     validation : float
         Share of the observed locations held out, with all their observations, to pick the best
         state: the validation error is then the error where nothing was observed (0 turns it
-        off; with too few locations, a share of the observations is held out instead). The
-        ``auto`` preset's ensemble holds out a different set of locations for each member, so
-        that every location trains most members (``training.split_member_folds``).
+        off; with too few locations, a share of the observations is held out instead). Where
+        that is fewer than 20 locations, the ``auto`` preset's ensemble holds out a different
+        set for each member, so that every location trains most members
+        (``training.member_folds_apply``).
     seed : int, optional
         Makes CPU runs repeatable (with ``epochs``; a ``max_time`` budget depends on speed).
     device : str
@@ -115,11 +123,12 @@ class INR:
         half of them are ResMLP networks). Under ``auto``, MMGN members start at frequency
         scales spread around the data-derived one, each member keeps its own best state on the
         validation locations, and members clearly worse there than the best are left out of the
-        average (``model_.weights``). Under a ``max_time`` budget the preset's ensemble is sized
-        to it: a few timed steps decide whether each of 6 members gets enough optimiser steps
-        (``presets.AUTO_MEMBER_STEPS``); if not, 3 train, and if not even those, one network
-        (``ensemble_`` says how many). The size then depends on the machine's speed; give
-        ``ensemble=`` to fix it.
+        average (``model_.weights``); with fewer than 20 validation locations the members are
+        averaged and each holds out its own. Under a ``max_time`` budget the
+        preset's ensemble is sized to it: a few timed steps decide whether each of 6 members
+        gets enough optimiser steps (``presets.AUTO_MEMBER_STEPS``); if not, 3 train, and if
+        not even those, one network (``ensemble_`` says how many). The size then depends on
+        the machine's speed; give ``ensemble=`` to fix it.
     **model_kwargs
         Hyperparameters of the model (e.g. ``hidden=256, latent=128, input_scale=256``).
 
@@ -357,8 +366,9 @@ class INR:
             return checkpoint_members(cfg.resume)
         if not cfg.max_time:
             return setup.ensemble
-        held = 0.0 if cfg.member_folds else cfg.validation  # folds: every observation trains
-        n_train = max(1, int(len(data) * (1 - held)))
+        n_loc = len(torch.unique(data.point))
+        folds = member_folds_apply(cfg.member_folds, cfg.validation, n_loc, setup.ensemble)
+        n_train = max(1, int(len(data) * (1 - (0.0 if folds else cfg.validation))))
         per_epoch = math.ceil(n_train / max(1, min(int(cfg.batch_size), n_train)))
         cap = cfg.epochs * per_epoch if cfg.epochs else math.inf
         # timed on a batch of the epoch's mean size (8192 + 3168 observations: two of 5680)

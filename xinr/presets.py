@@ -11,10 +11,11 @@
     narrower network (fast on a laptop); a cosine learning-rate schedule over the budget
     (``epochs`` or ``max_time``); 10% of the observed locations held out to keep the best state.
     Up to 20,000 observations: an ensemble of 6 networks whose frequency scales span x0.45..x2.2
-    of the data-derived one, each holding out its own 10% of the locations (so that the ensemble
-    learns from all of them) and keeping its own best state there; members clearly worse than
-    the best on their held-out locations are dropped from the average (a statistical test, so a
-    handful of held-out points drops nothing). Under a ``max_time`` budget too short for 6 members to take
+    of the data-derived one, each keeping its own best state on the held-out locations; members
+    clearly worse there than the best are dropped from the average (a paired test over the
+    locations). Where 10% of the locations are fewer than 20, too few to select by, the members
+    are averaged and each holds out its own 10% (so the ensemble learns from every location).
+    Under a ``max_time`` budget too short for 6 members to take
     :data:`AUTO_MEMBER_STEPS` steps each, 3 train, or one network (:func:`budget_ensemble`).
     With ``model="mix"`` half of the members are ResMLP networks instead of MMGN
     (:data:`MIX_SHARES`), and members are judged by their squared errors.
@@ -28,6 +29,8 @@ import math
 from dataclasses import dataclass
 
 import torch
+
+from .training import member_folds_apply
 
 PRESETS = ("auto", "paper")
 
@@ -58,10 +61,11 @@ AUTO_MODEL = {
     "ffn_p": {"n_frequencies": 32, "hidden": 128, "layers": 3},
     "ffn_g": {"n_features": 128, "hidden": 128, "layers": 3},
 }
-# member_folds: each ensemble member holds out its own share of the locations (disjoint sets),
-# instead of one set held out from all: 10% of the stations were never used, and linear
-# interpolation with 90% of the stations has 3-24% more error on the benchmark's task-1 masks.
-# Measured at 120 s (bench/README.md, session 7).
+# member_folds: where the held-out set would have fewer than 20 locations (too few to select
+# members by, training.MIN_SELECTION_LOCATIONS), each ensemble member holds out its own share of
+# the locations instead of one set held out from all, so that every station trains most members:
+# linear interpolation with 90% of the stations has 3-24% more error on the benchmark's task-1
+# masks (bench/station_share.py). Measured at 120 s in bench/README.md, session 7.
 AUTO_TRAIN = {
     "lr": 2e-3,
     "weight_decay": 1e-5,
@@ -238,7 +242,8 @@ def resolve(
         bs = user_train.get("batch_size", min(n_obs, 8192))
         train["batch_size"] = bs
         held = user_train.get("validation", train["validation"])
-        if train.get("member_folds") and isinstance(ensemble, int) and ensemble > 1:
+        k = ensemble if isinstance(ensemble, int) else 1
+        if member_folds_apply(train.get("member_folds", False), held, n_distinct, k):
             held = 0.0  # each member holds out its own locations; every observation trains
         n_train = max(1, int(n_obs * (1 - held)))
         steps_per_epoch = max(1, math.ceil(n_train / bs))

@@ -187,47 +187,35 @@ def member_weights(errors: torch.Tensor, groups: torch.Tensor | None = None, z: 
     return (keep.double() / keep.sum()).float()
 
 
-def member_weights_folds(
-    errors: list, groups: list, z: float = 2.0, min_locations: int = 20
-) -> torch.Tensor:
-    """Ensemble weights from errors each member made on its *own* held-out locations.
+# Fewer held-out locations than this cannot tell ensemble members apart (the selection test's
+# standard error is itself too uncertain). The members are then averaged, and each holds out its
+# own locations (member folds), so that the ensemble as a whole trains on all of them.
+MIN_SELECTION_LOCATIONS = 20
 
-    The cross-validated counterpart of :func:`member_weights`, for members that held out
-    different locations (``member_folds``): errors at different places cannot be paired, so a
-    member is left out when its mean error per location exceeds the best member's by more than
-    ``z`` standard errors of the difference of the two means. ``errors[i]`` holds member i's
-    error at each of its held-out observations and ``groups[i]`` their locations. Where a member
-    held out fewer than ``min_locations`` locations, the members are averaged: a standard error
-    from a handful of places is itself too uncertain for the test (on sea ice at 1%, 5 held-out
-    stations per member, it kept the two members that were worst on the hidden field).
+
+def member_folds_apply(member_folds: bool, share: float, n_locations: int, k: int) -> bool:
+    """Whether an ensemble of ``k`` members holds out one set of locations per member.
+
+    Only with ``member_folds`` and where one shared held-out set (a ``share`` of
+    ``n_locations``) would have fewer than :data:`MIN_SELECTION_LOCATIONS` locations: too few to
+    select members by, while withholding them from every member costs sparse data dearly.
+    Larger sets are shared, so that members are compared at the same places (a paired test,
+    :func:`member_weights`).
 
     Examples
     --------
-    >>> g = torch.arange(40)
-    >>> good = [torch.full((40,), 0.1) + 0.01 * torch.rand(40) for _ in range(2)]
-    >>> bad = torch.full((40,), 0.5) + 0.01 * torch.rand(40)
-    >>> member_weights_folds(good + [bad], [g, g, g])
-    tensor([0.5000, 0.5000, 0.0000])
+    >>> member_folds_apply(True, 0.1, 105, 6)  # 105 stations: 11 held out, each member its own
+    True
+    >>> member_folds_apply(True, 0.1, 2108, 6)  # 211 held out, shared, to select members by
+    False
     """
-    k = len(errors)
-    uniform = torch.full((k,), 1.0 / k)
-    means, ses = [], []
-    for e, grp in zip(errors, groups, strict=True):
-        e = torch.as_tensor(e, dtype=torch.float64).cpu()
-        if e.numel() == 0 or not torch.isfinite(e).all():
-            return uniform
-        uniq, inv = torch.unique(grp.cpu(), return_inverse=True)
-        if len(uniq) < max(2, min_locations):
-            return uniform
-        per = torch.zeros(len(uniq), dtype=e.dtype).index_add_(0, inv, e)
-        per /= torch.zeros(len(uniq), dtype=e.dtype).index_add_(0, inv, torch.ones_like(e))
-        means.append(float(per.mean()))
-        ses.append(float(per.std(unbiased=True)) / math.sqrt(len(uniq)))
-    best = min(range(k), key=means.__getitem__)
-    keep = torch.tensor(
-        [means[i] - means[best] <= z * math.hypot(ses[i], ses[best]) for i in range(k)]
+    n_val = int(round(share * n_locations))
+    return (
+        bool(member_folds)
+        and k > 1
+        and 1 <= n_val < MIN_SELECTION_LOCATIONS
+        and k * n_val < n_locations
     )
-    return (keep.double() / keep.sum()).float()
 
 
 def split_member_folds(
@@ -238,9 +226,9 @@ def split_member_folds(
     Each of ``k`` members holds out its own ``share`` of the distinct locations (disjoint sets),
     so that every member can keep its best state by an error where it saw nothing, while the
     ensemble as a whole trains on every location: with one held-out set shared by all members,
-    10% of the stations are never used, which costs sparse fields 5-20% more error (linear
-    interpolation with 90% of the stations, bench/README.md). None where the locations are too
-    few for ``k`` disjoint sets of at least one location each.
+    10% of the stations are never used, which costs sparse fields 3-24% more error (linear
+    interpolation with 90% of the stations, ``bench/station_share.py``). None where the
+    locations are too few for ``k`` disjoint sets of at least one location each.
 
     Examples
     --------
@@ -375,7 +363,10 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
         gen.seed()
     k_members = len(getattr(model, "members", ()))
     folds = None
-    if cfg.member_folds and cfg.member_weights == "validation" and k_members > 1:
+    n_loc = len(torch.unique(data.point))
+    if cfg.member_weights == "validation" and member_folds_apply(
+        cfg.member_folds, cfg.validation, n_loc, k_members
+    ):
         folds = split_member_folds(len(data), cfg.validation, k_members, gen, data.point)
     if folds is None:
         train_idx, val_idx = split_validation(len(data), cfg.validation, gen, data.point)
@@ -577,8 +568,8 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     if cfg.checkpoint and not res.interrupted:
         write_checkpoint(res.seconds)
     if per_member and best_state is not None and all(e is not None for e in member_err):
-        if folds is not None:
-            w = member_weights_folds(member_err, [v.point for v in va_members])
+        if folds is not None:  # too few held-out locations to select by: a plain average
+            w = torch.full((len(member_err),), 1.0 / len(member_err))
         else:
             w = member_weights(torch.stack(member_err), va.point.cpu())
         best_state["weights"] = w.to(best_state["weights"].device)
