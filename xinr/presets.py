@@ -64,8 +64,9 @@ AUTO_MODEL = {
 # member_folds: where the held-out set would have fewer than 20 locations (too few to select
 # members by, training.MIN_SELECTION_LOCATIONS), each ensemble member holds out its own share of
 # the locations instead of one set held out from all, so that every station trains most members:
-# linear interpolation with 90% of the stations has 3-24% more error on the benchmark's task-1
-# masks (bench/station_share.py). Measured at 120 s in bench/README.md, session 7.
+# linear interpolation with 90% of the stations has 4-17% more error on the benchmark's masks
+# with fewer than 200 stations (bench/station_share.py). Measured at 120 s in bench/README.md,
+# session 7.
 AUTO_TRAIN = {
     "lr": 2e-3,
     "weight_decay": 1e-5,

@@ -226,7 +226,7 @@ def split_member_folds(
     Each of ``k`` members holds out its own ``share`` of the distinct locations (disjoint sets),
     so that every member can keep its best state by an error where it saw nothing, while the
     ensemble as a whole trains on every location: with one held-out set shared by all members,
-    10% of the stations are never used, which costs sparse fields 3-24% more error (linear
+    10% of the stations are never used, which costs sparse fields 4-17% more error (linear
     interpolation with 90% of the stations, ``bench/station_share.py``). None where the
     locations are too few for ``k`` disjoint sets of at least one location each.
 
