@@ -43,13 +43,21 @@ def load_field(spec: str, snapshots: int | None = None) -> xr.DataArray:
     return da.astype("float64")
 
 
-def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
+def snapshot_matrix(da: xr.DataArray):
+    """The field one snapshot per row: ``(da, order, lat, lon, truth)`` with ``da`` transposed to
+    ``order`` (snapshot dims, then spatial dims), the points' lat/lon and ``truth`` of shape
+    (snapshots, points)."""
     lay = find_layout(da)
     order = lay.snapshot_dims + lay.dims
     da = da.transpose(*order)
     lat, lon = spatial_points(da, lay)
-    S = int(np.prod([da.sizes[d] for d in lay.snapshot_dims], dtype=int))
-    truth = da.values.reshape(S, -1)
+    n_snap = int(np.prod([da.sizes[d] for d in lay.snapshot_dims], dtype=int))
+    return da, order, lat, lon, da.values.reshape(n_snap, -1)
+
+
+def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
+    da, order, lat, lon, truth = snapshot_matrix(da)
+    S = truth.shape[0]
     valid = np.isfinite(truth)
     mask = sample_mask(valid, ratio, task, seed)
     held = valid & ~mask

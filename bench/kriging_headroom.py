@@ -22,11 +22,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from accuracy import case_parser, load_field  # noqa: E402
+from accuracy import case_parser, load_field, snapshot_matrix  # noqa: E402
 
 from xinr.benchmark import mse_minmax, sample_mask  # noqa: E402
 from xinr.classical import fill, unit_vectors  # noqa: E402
-from xinr.coords import find_layout, spatial_points  # noqa: E402
 
 
 def matern(d: np.ndarray, length: float, nu: float) -> np.ndarray:
@@ -68,14 +67,9 @@ def main(argv=None):
     p = case_parser(__doc__, seeds=[0, 1, 2])
     p.add_argument("--snapshots", type=int, default=3, help="krige the first N snapshots")
     a = p.parse_args(argv)
-    da = load_field(a.field)
-    lay = find_layout(da)
-    da = da.transpose(*(lay.snapshot_dims + lay.dims))
-    lat, lon = spatial_points(da, lay)
-    S = int(np.prod([da.sizes[d] for d in lay.snapshot_dims], dtype=int))
-    truth = da.values.reshape(S, -1)
+    _, _, lat, lon, truth = snapshot_matrix(load_field(a.field))
     valid = np.isfinite(truth)
-    n_s = min(S, a.snapshots)
+    n_s = min(truth.shape[0], a.snapshots)
     label = os.path.splitext(os.path.basename(a.field.partition(":")[0]))[0]
     print(f"{'field':>14} {'ratio':>6} {'task':>4}  kriging MSE vs linear (mean; per seed)")
     for ratio in a.ratios:

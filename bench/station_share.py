@@ -21,11 +21,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from accuracy import case_parser, load_field  # noqa: E402
+from accuracy import case_parser, load_field, snapshot_matrix  # noqa: E402
 
 from xinr.benchmark import mse_minmax, sample_mask  # noqa: E402
 from xinr.classical import fill  # noqa: E402
-from xinr.coords import find_layout, spatial_points  # noqa: E402
 
 
 def main(argv=None):
@@ -33,12 +32,7 @@ def main(argv=None):
     p.add_argument("--share", type=float, default=0.1, help="share of the locations withheld")
     p.add_argument("--draws", type=int, default=5, help="random choices of withheld locations")
     a = p.parse_args(argv)
-    da = load_field(a.field)
-    lay = find_layout(da)
-    da = da.transpose(*(lay.snapshot_dims + lay.dims))
-    lat, lon = spatial_points(da, lay)
-    S = int(np.prod([da.sizes[d] for d in lay.snapshot_dims], dtype=int))
-    truth = da.values.reshape(S, -1)
+    _, _, lat, lon, truth = snapshot_matrix(load_field(a.field))
     valid = np.isfinite(truth)
     label = os.path.splitext(os.path.basename(a.field.partition(":")[0]))[0]
     print(f"{'field':>14} {'ratio':>6} {'task':>4} {'seed':>4} {'locations':>9}  linear MSE, "
