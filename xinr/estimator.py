@@ -34,9 +34,9 @@ from .training import (
     TrainConfig,
     TrainData,
     checkpoint_members,
-    member_folds_apply,
     step_seconds,
     train,
+    training_rows,
 )
 
 TRAIN_OPTIONS = (
@@ -124,11 +124,11 @@ class INR:
         scales spread around the data-derived one, each member keeps its own best state on the
         validation locations, and members clearly worse there than the best are left out of the
         average (``model_.weights``); with fewer than 20 validation locations the members are
-        averaged and each holds out its own. Under a ``max_time`` budget the
-        preset's ensemble is sized to it: a few timed steps decide whether each of 6 members
-        gets enough optimiser steps (``presets.AUTO_MEMBER_STEPS``); if not, 3 train, and if
-        not even those, one network (``ensemble_`` says how many). The size then depends on
-        the machine's speed; give ``ensemble=`` to fix it.
+        averaged and each holds out its own. Under a ``max_time`` budget the preset's ensemble
+        is sized to it: a few timed steps decide whether each of 6 members gets enough optimiser
+        steps (``presets.AUTO_MEMBER_STEPS``); if not, 3 train, and if not even those, one
+        network (``ensemble_`` says how many). The size then depends on the machine's speed;
+        give ``ensemble=`` to fix it.
     **model_kwargs
         Hyperparameters of the model (e.g. ``hidden=256, latent=128, input_scale=256``).
 
@@ -367,8 +367,7 @@ class INR:
         if not cfg.max_time:
             return setup.ensemble
         n_loc = len(torch.unique(data.point))
-        folds = member_folds_apply(cfg.member_folds, cfg.validation, n_loc, setup.ensemble)
-        n_train = max(1, int(len(data) * (1 - (0.0 if folds else cfg.validation))))
+        n_train = training_rows(len(data), cfg.validation, cfg.member_folds, n_loc, setup.ensemble)
         per_epoch = math.ceil(n_train / max(1, min(int(cfg.batch_size), n_train)))
         cap = cfg.epochs * per_epoch if cfg.epochs else math.inf
         # timed on a batch of the epoch's mean size (8192 + 3168 observations: two of 5680)

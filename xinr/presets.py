@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .training import member_folds_apply
+from .training import training_rows
 
 PRESETS = ("auto", "paper")
 
@@ -242,11 +242,13 @@ def resolve(
         mkw.update(_frequency(base, spacing))
         bs = user_train.get("batch_size", min(n_obs, 8192))
         train["batch_size"] = bs
-        held = user_train.get("validation", train["validation"])
-        k = ensemble if isinstance(ensemble, int) else 1
-        if member_folds_apply(train.get("member_folds", False), held, n_distinct, k):
-            held = 0.0  # each member holds out its own locations; every observation trains
-        n_train = max(1, int(n_obs * (1 - held)))
+        n_train = training_rows(
+            n_obs,
+            user_train.get("validation", train["validation"]),
+            train.get("member_folds", False),
+            n_distinct,
+            ensemble if isinstance(ensemble, int) else 1,
+        )
         steps_per_epoch = max(1, math.ceil(n_train / bs))
         # AUTO_STEPS without a budget, and on small data also under a time budget
         if "epochs" not in user_train and (

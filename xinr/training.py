@@ -218,6 +218,19 @@ def member_folds_apply(member_folds: bool, share: float, n_locations: int, k: in
     )
 
 
+def training_rows(n: int, share: float, member_folds: bool, n_locations: int, k: int) -> int:
+    """Observations an epoch trains on: all of them where each of ``k`` members holds out its own
+    locations (:func:`member_folds_apply`), else those outside the held-out ``share``.
+
+    Examples
+    --------
+    >>> training_rows(1000, 0.1, True, 105, 6), training_rows(1000, 0.1, True, 2108, 6)
+    (1000, 900)
+    """
+    folds = member_folds_apply(member_folds, share, n_locations, k)
+    return max(1, int(n * (1 - (0.0 if folds else share))))
+
+
 def split_member_folds(
     n: int, share: float, k: int, generator: torch.Generator, groups: torch.Tensor
 ) -> torch.Tensor | None:
