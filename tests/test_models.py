@@ -144,6 +144,40 @@ def test_auto_ensemble_is_sized_to_the_time_budget(tmp_path):
     assert again.ensemble_ == 6
 
 
+def test_max_time_counts_preparation_but_not_reading(monkeypatch):
+    import time
+    from dataclasses import replace
+
+    import xinr.estimator as est
+    from xinr import presets
+    from xinr.sampling import observed_points
+
+    from .conftest import analytic_field
+
+    _, obs = analytic_field(nt=2, nlat=10, nlon=20, holes=0.3)
+    budgets, real_train, real_spacing = [], est.train, presets.neighbour_spacing
+
+    def slow_read(*args, **kwargs):  # reading the data (I/O, dask) is not budgeted
+        time.sleep(0.4)
+        return observed_points(*args, **kwargs)
+
+    def slow_spacing(*args, **kwargs):  # preparing them is
+        time.sleep(0.4)
+        return real_spacing(*args, **kwargs)
+
+    def record(net, data, cfg, device):  # note the budget left for training, take one step
+        budgets.append(cfg.max_time)
+        return real_train(net, data, replace(cfg, max_time=1e-9), device)
+
+    monkeypatch.setattr(est, "train", record)
+    monkeypatch.setattr(est, "observed_points", slow_read)
+    xinr.INR(max_time=1.0, ensemble=1, progress=False, seed=0).fit(obs)
+    monkeypatch.setattr(presets, "neighbour_spacing", slow_spacing)
+    xinr.INR(max_time=1.0, ensemble=1, progress=False, seed=0).fit(obs)
+    assert budgets[0] > 0.8
+    assert 0 < budgets[1] <= 0.6
+
+
 def test_mix_model_mixes_mmgn_and_resmlp_members():
     from xinr import presets
 

@@ -70,6 +70,55 @@ def test_max_time_stops():
     assert res.seconds < 5 and len(res.history) >= 1
 
 
+class CountingNet(torch.nn.Module):
+    """A per-location table that counts its training-mode forward passes (optimiser steps)."""
+
+    def __init__(self, n_points):
+        super().__init__()
+        self.table = torch.nn.Parameter(torch.zeros(n_points))
+        self.steps = 0
+
+    def forward(self, x, point, snap, t):
+        self.steps += int(self.training)
+        return self.table[x[:, 0].long()][point]
+
+
+def table_data(n=5000, n_points=100):
+    point = torch.arange(n) % n_points
+    x = torch.arange(n_points, dtype=torch.float32)[:, None]
+    return TrainData(x, point, torch.zeros(n, dtype=torch.long), torch.zeros(n), torch.rand(n))
+
+
+def test_max_time_stops_within_an_epoch():
+    # batches of one observation: an epoch is 5,000 steps, far more than 0.05 s allows
+    net = CountingNet(100)
+    cfg = TrainConfig(max_time=0.05, batch_size=1, progress=False, seed=0)
+    res = train(net, table_data(), cfg, torch.device("cpu"))
+    assert 1 <= net.steps < 5000
+    assert len(res.history) == 1
+
+
+def test_spent_budget_still_takes_one_step():
+    net = CountingNet(100)
+    cfg = TrainConfig(max_time=1e-9, batch_size=1, progress=False, seed=0)
+    train(net, table_data(), cfg, torch.device("cpu"))
+    assert net.steps == 1
+    assert net.table.detach().abs().sum() > 0  # and the step changed the network
+
+
+def test_validation_held_out_is_capped_on_large_data(monkeypatch):
+    import xinr.training as tr_mod
+
+    monkeypatch.setattr(tr_mod, "MAX_VALIDATION_OBS", 1000)
+    groups = torch.arange(2000).repeat(10)  # 20,000 observations at 2,000 fixed locations
+    tr, va = split_validation(len(groups), 0.1, torch.Generator().manual_seed(0), groups)
+    assert 900 <= len(va) <= 1000 and len(tr) + len(va) == 20000
+    assert not set(groups[va].tolist()) & set(groups[tr].tolist())  # still whole locations
+    # without locations: a share of the observations, capped the same way
+    tr, va = split_validation(20000, 0.1, torch.Generator().manual_seed(0))
+    assert len(va) == 1000 and len(tr) == 19000
+
+
 def test_validation_holds_out_whole_locations():
     # 30 locations observed in each of 4 snapshots (fixed stations): validation takes every
     # observation of 3 locations, so no validation location is seen in training

@@ -87,8 +87,11 @@ class INR:
     lat, lon : str, optional
         Names of the latitude/longitude coordinates (found automatically otherwise).
     epochs, max_time : int, float, optional
-        Stop after this many epochs or seconds, whichever comes first. With neither, the preset
-        chooses a number of epochs.
+        Stop after this many epochs or seconds, whichever comes first. ``max_time`` is for the
+        whole fit once the observed points are read (reading a dask-backed field is not
+        counted): preparing them, sizing the ensemble and training, checked after every
+        optimiser step (at least one step is taken; the last check of the held-out error comes
+        after it). With neither, the preset chooses a number of epochs.
     batch_size, lr, weight_decay, schedule, lr_decay, final_lr_fraction, clip, loss :
         Training recipe: observations per step, AdamW learning rate and weight decay, learning-rate
         schedule (``"cosine"`` over the budget, ``"exponential"`` per epoch with ``lr_decay``, or
@@ -247,6 +250,7 @@ class INR:
         layout = find_layout(da, self.lat, self.lon)
         lat, lon = spatial_points(da, layout)
         obs = observed_points(da, layout, self.max_points, self.seed)
+        t_start = time.perf_counter()  # max_time counts from here: reading is not ours to budget
         if self.seed is not None:
             torch.manual_seed(int(self.seed))
         global_field = wraps_around(lon)
@@ -308,18 +312,24 @@ class INR:
             t=torch.as_tensor(tscale(t_all[obs.snap]), dtype=torch.float32),
             y=torch.as_tensor(scaler.transform(obs.value), dtype=torch.float32),
         )
-        cfg = TrainConfig(**setup.train)
+        budget = setup.train.get("max_time")
+
+        def time_left(c: TrainConfig) -> TrainConfig:
+            # max_time covers preparing the observations, sizing the ensemble and training (a
+            # resumed fit continues the checkpoint's own clock instead)
+            if budget and not c.resume:
+                c.max_time = max(budget - (time.perf_counter() - t_start), 1e-3)
+            return c
+
+        cfg = time_left(TrainConfig(**setup.train))
         if self.ensemble is None and setup.ensemble > 1:
             # the preset's ensemble, sized to the time budget (or to the checkpoint resumed)
-            t0 = time.perf_counter()
             # a resized setup reuses the neighbour spacing (the data do not change)
             resize = functools.partial(network, spacing=setup.spacing)
             k = self._budget_ensemble(net, setup, data, cfg, device, resize)
             if k != setup.ensemble:
                 setup, net = resize(k)
-                cfg = TrainConfig(**setup.train)
-            if cfg.max_time and not cfg.resume:
-                cfg.max_time = max(cfg.max_time - (time.perf_counter() - t0), 1e-3)
+            cfg = time_left(TrainConfig(**setup.train))
         # (model="mix" leaves out its time-taking members itself when times are unknown)
         if getattr(net, "uses_time", False) and not times_known:
             d = layout.snapshot_dims[0] if layout.snapshot_dims else "time"

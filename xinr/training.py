@@ -3,7 +3,8 @@
 One epoch is a shuffled pass over the training observations in batches of ``batch_size``. Each
 batch is reduced to its distinct points so that models evaluate coordinate-only parts (MMGN's
 Gabor filters) once per point. Training stops at ``epochs`` or ``max_time`` seconds, whichever comes
-first; the learning-rate schedule is sized to that budget. With a validation share, the state with
+first (the time is checked after every step, so an epoch of large data can end early); the
+learning-rate schedule is sized to that budget. With a validation share, the state with
 the lowest validation error is kept. A non-finite loss restores the last good state and halves the
 learning rate (a bounded number of times). Ctrl-C ends training early and keeps the best state; a
 checkpoint file can be written every few seconds and training resumed from it.
@@ -312,6 +313,11 @@ def _clone_state(model: nn.Module) -> dict:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
+# Held-out observations beyond this many make each check of the held-out error slow without
+# making it more useful (millions of observations: one check costs seconds of a CPU budget).
+MAX_VALIDATION_OBS = 2**17
+
+
 def split_validation(
     n: int, share: float, generator: torch.Generator, groups: torch.Tensor | None = None
 ):
@@ -323,19 +329,30 @@ def split_validation(
     observations instead, data observed at the same places in every snapshot (fixed stations, the
     paper's task 1) would validate at places seen in other snapshots and never reveal a network
     that is wrong between them. Falls back to observations when there are too few locations.
+    At most about :data:`MAX_VALIDATION_OBS` observations are held out (fewer locations on
+    large data).
+
+    Examples
+    --------
+    >>> g = torch.Generator().manual_seed(0)
+    >>> tr, va = split_validation(1000, 0.1, g, groups=torch.arange(1000) % 100)
+    >>> len(tr), len(va), len(torch.unique(va % 100))
+    (900, 100, 10)
     """
     if not 0 <= share < 1:
         raise ValueError(f"validation must be a share in [0, 1); got {share!r}.")
     if groups is not None:
         uniq = torch.unique(groups)
         n_val = int(round(share * len(uniq)))
+        if n_val and share * n > MAX_VALIDATION_OBS:  # large data: fewer locations, same purpose
+            n_val = max(1, int(MAX_VALIDATION_OBS / n * len(uniq)))
         if share > 0 and 1 <= n_val < len(uniq):
             held = uniq[torch.randperm(len(uniq), generator=generator)[:n_val]]
             is_val = torch.isin(groups, held)
             idx = torch.randperm(n, generator=generator)
             return idx[~is_val[idx]], idx[is_val[idx]]
     perm = torch.randperm(n, generator=generator)
-    n_val = int(round(share * n))
+    n_val = min(int(round(share * n)), MAX_VALIDATION_OBS)
     if share > 0 and (n_val < 1 or n - n_val < 1):
         n_val = 0
     return perm[n_val:], perm[:n_val]
@@ -363,6 +380,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
         raise ValueError(f"epochs must be >= 1; got {cfg.epochs!r}.")
     if cfg.max_time is not None and not cfg.max_time > 0:
         raise ValueError(f"max_time must be a positive number of seconds; got {cfg.max_time!r}.")
+    t_enter = time.perf_counter()  # the budget covers the split and setup below too
     loss = _loss_fn(cfg.loss)
     # members are kept and weighed by this loss at the held-out locations (default: the training
     # loss); model='mix' uses the squared error, the error that reconstructions are judged by
@@ -437,7 +455,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
 
         bar = tqdm(total=total, initial=epoch, unit="epoch", leave=False, desc="xinr fit")
     steps_since = 0
-    t0 = time.perf_counter() - elapsed_before
+    t0 = t_enter - elapsed_before
     last_ck = time.perf_counter()
 
     def write_checkpoint(elapsed: float) -> None:
@@ -464,14 +482,19 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
         return min(p, 1.0)
 
     try:
+        first = not cfg.resume  # a fresh fit takes at least one step
         while True:
             if cfg.epochs is not None and epoch >= cfg.epochs:
                 break
-            if cfg.max_time is not None and time.perf_counter() - t0 >= cfg.max_time:
+            if not first and cfg.max_time and time.perf_counter() - t0 >= cfg.max_time:
                 break
+            first = False
             perm = torch.randperm(n, generator=gen).to(device)
             ep_loss, ep_n, bad = 0.0, 0, False
             for k in range(steps_per_epoch):
+                # on large data an epoch can outlast the budget: stop within it (one step at least)
+                if k and cfg.max_time is not None and time.perf_counter() - t0 >= cfg.max_time:
+                    break
                 f = lr_factor(cfg, epoch, progress_of(epoch + k / steps_per_epoch)) * lr_scale
                 for g in opt.param_groups:
                     g["lr"] = cfg.lr * f
