@@ -110,6 +110,31 @@ def test_auto_caps_steps_on_small_data_under_a_budget():
     assert mine.train["epochs"] == 7
 
 
+def test_auto_ensemble_on_larger_data_only_under_a_time_budget(monkeypatch):
+    import xinr.estimator as est
+    from xinr import presets
+
+    from .conftest import analytic_field
+
+    x = torch.rand(500, 2)
+    kw = dict(n_distinct=500, n_snapshots=1, encoding=None, x=x, user_model={})
+    n = presets.AUTO_ENSEMBLE_MAX_OBS + 1
+    budget = {"max_time": 120}
+    assert presets.resolve("auto", "mmgn", n_obs=n, user_train=budget, **kw).ensemble == 6
+    assert presets.resolve("auto", "mmgn", n_obs=n, user_train={}, **kw).ensemble == 1
+    assert presets.resolve("auto", "mmgn", n_obs=n, user_train={"epochs": 5}, **kw).ensemble == 1
+    assert presets.resolve("paper", "mmgn", n_obs=n, user_train=budget, **kw).ensemble == 1
+    # in a fit: data "above the limit" (lowered here), steps timed as fast: the budget decides
+    _, obs = analytic_field(nt=2, nlat=10, nlon=20, holes=0.3)
+    monkeypatch.setattr(presets, "AUTO_ENSEMBLE_MAX_OBS", 100)
+    monkeypatch.setattr(est, "step_seconds", lambda *a, **k: 1e-6)
+    small = dict(hidden=8, latent=4, progress=False, seed=0)
+    assert xinr.INR(max_time=0.2, **small).fit(obs).ensemble_ == 6
+    assert xinr.INR(epochs=2, **small).fit(obs).ensemble_ == 1
+    monkeypatch.setattr(est, "step_seconds", lambda *a, **k: 1.0)  # too slow for 6 or 3
+    assert xinr.INR(max_time=0.2, **small).fit(obs).ensemble_ == 1
+
+
 def test_budget_ensemble_gives_each_member_enough_steps():
     from xinr.presets import AUTO_MEMBER_STEPS, budget_ensemble
 

@@ -70,7 +70,7 @@ class INR:
     ----------
     model : str
         A registered model name (``xinr.list_models()``); default ``"mmgn"``. ``"mix"`` is an
-        ensemble of MMGN and ResMLP networks under the ``auto`` preset up to 20,000 observations
+        ensemble of MMGN and ResMLP networks where the ``auto`` preset trains an ensemble
         (the two win on different fields; members clearly worse on the held-out locations are
         left out), and MMGN alone where one network is trained (see docs/models.md for what it
         gave).
@@ -122,7 +122,8 @@ class INR:
         off. Default (None): ``"observed"`` under the ``auto`` preset, off under ``paper``.
     ensemble : int, optional
         Train this many independently initialised networks side by side and average them (the
-        ``auto`` preset uses 6 up to 20,000 observations, 1 otherwise; with ``model="mix"``
+        ``auto`` preset uses 6 under a ``max_time`` budget or up to 20,000 observations, 1
+        otherwise; with ``model="mix"``
         half of them are ResMLP networks). Under ``auto``, MMGN members start at frequency
         scales spread around the data-derived one, each member keeps its own best state on the
         validation locations, and members clearly worse there than the best are left out of the

@@ -58,6 +58,16 @@ d = xr.open_dataset(f"{ncl}/cdf/fice.nc", decode_times=False)["fice"].isel(time=
 d = d.rename(hlat="lat", hlon="lon")
 d.name, d.attrs = "fice", {"units": "1"}
 out["fice"] = d
+# Checks on fields never used for tuning (session 8): the other COADS variables (same grid and
+# gaps as the sample), and two larger fields (above 20,000 observations at 5%)
+coads = xr.open_dataset(f"{ferret}/coads_climatology.cdf", decode_times=False)
+for var, units in (("SLP", "hPa"), ("WSPD", "m s-1"), ("VWND", "m s-1"), ("AIRT", "degC")):
+    d = std(coads[var], "COADSY", "COADSX", var.lower(), units).rename(TIME="time")
+    out[f"coads_{var.lower()}"] = wrap(d)
+d = xr.open_dataset(f"{ferret}/monthly_navy_winds.cdf", decode_times=False)["UWND"]
+out["navy_uwnd_132"] = wrap(std(d, "FNOCY", "FNOCX", "uwnd", "m s-1").rename(TIME="time"))
+d = xr.open_dataset(f"{ferret}/ocean_atlas_subset.nc", decode_times=False)["TEMP"]
+out["ocean_temp"] = wrap(std(d, "YAX_SUBSET", "XAX_SUBSET", "temp", "degC").rename(TIME="time"))
 for k, v in out.items():
     v = v.astype("float32")
     for c in ("lat", "lon"):
