@@ -68,6 +68,9 @@ d = xr.open_dataset(f"{ferret}/monthly_navy_winds.cdf", decode_times=False)["UWN
 out["navy_uwnd_132"] = wrap(std(d, "FNOCY", "FNOCX", "uwnd", "m s-1").rename(TIME="time"))
 d = xr.open_dataset(f"{ferret}/ocean_atlas_subset.nc", decode_times=False)["TEMP"]
 out["ocean_temp"] = wrap(std(d, "YAX_SUBSET", "XAX_SUBSET", "temp", "degC").rename(TIME="time"))
+d = xr.open_dataset(f"{ferret}/etopo20.cdf", decode_times=False)["ROSE"]
+d = std(d, "ETOPO20Y", "ETOPO20X1_1081", "elevation", "m").isel(lon=slice(0, 1080))  # 1081st = 1st
+out["etopo_global"] = wrap(d)
 for k, v in out.items():
     v = v.astype("float32")
     for c in ("lat", "lon"):
