@@ -123,16 +123,15 @@ class INR:
     ensemble : int, optional
         Train this many independently initialised networks side by side and average them (the
         ``auto`` preset uses 6 under a ``max_time`` budget or up to 20,000 observations, 1
-        otherwise; with ``model="mix"``
-        half of them are ResMLP networks). Under ``auto``, MMGN members start at frequency
-        scales spread around the data-derived one, each member keeps its own best state on the
-        validation locations, and members clearly worse there than the best are left out of the
-        average (``model_.weights``); with fewer than 20 validation locations the members are
-        averaged and each holds out its own. Under a ``max_time`` budget the preset's ensemble
-        is sized to it: a few timed steps decide whether each of 6 members gets enough optimiser
-        steps (``presets.AUTO_MEMBER_STEPS``); if not, 3 train, and if not even those, one
-        network (``ensemble_`` says how many). The size then depends on the machine's speed;
-        give ``ensemble=`` to fix it.
+        otherwise; with ``model="mix"`` half of them are ResMLP networks). Under ``auto``, MMGN
+        members start at frequency scales spread around the data-derived one, each member keeps its
+        own best state on the validation locations, and members clearly worse there than the best
+        are left out of the average (``model_.weights``); with fewer than 20 validation locations
+        the members are averaged and each holds out its own. Under a ``max_time`` budget the
+        preset's ensemble is sized to it: a few timed steps decide whether each of 6 members gets
+        enough optimiser steps (``presets.AUTO_MEMBER_STEPS``); if not, 3 train, and if not even
+        those, one network (``ensemble_`` says how many). The size then depends on the machine's
+        speed; give ``ensemble=`` to fix it.
     **model_kwargs
         Hyperparameters of the model (e.g. ``hidden=256, latent=128, input_scale=256``).
 

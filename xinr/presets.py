@@ -10,13 +10,12 @@
     and a global 2 degree field both get filters matched to what the samples can resolve); a
     narrower network (fast on a laptop); a cosine learning-rate schedule over the budget
     (``epochs`` or ``max_time``); 10% of the observed locations held out to keep the best state.
-    Under a ``max_time`` budget, or up to 20,000 observations without one: an ensemble of 6
-    networks whose frequency scales span x0.45..x2.2
-    of the data-derived one, each keeping its own best state on the held-out locations; members
-    clearly worse there than the best are dropped from the average (a paired test over the
-    locations). Where 10% of the locations are fewer than 20, too few to select by, the members
-    are averaged and each holds out its own 10% (so the ensemble learns from every location).
-    Under a ``max_time`` budget too short for 6 members to take
+    Under a ``max_time`` budget, or up to 20,000 observations without one: an ensemble of 6 networks
+    whose frequency scales span x0.45..x2.2 of the data-derived one, each keeping its own best state
+    on the held-out locations; members clearly worse there than the best are dropped from the
+    average (a paired test over the locations). Where 10% of the locations are fewer than 20, too
+    few to select by, the members are averaged and each holds out its own 10% (so the ensemble
+    learns from every location). Under a ``max_time`` budget too short for 6 members to take
     :data:`AUTO_MEMBER_STEPS` steps each, 3 train, or one network (:func:`budget_ensemble`).
     With ``model="mix"`` half of the members are ResMLP networks instead of MMGN
     (:data:`MIX_SHARES`), and members are judged by their squared errors.
