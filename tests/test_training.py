@@ -70,28 +70,29 @@ def test_max_time_stops():
     assert res.seconds < 5 and len(res.history) >= 1
 
 
-class CountingNet(torch.nn.Module):
-    """A per-location table that counts its training-mode forward passes (optimiser steps)."""
+class _Table(torch.nn.Module):
+    """A member that learns one value per location (x = location / 1000), nothing in between; it
+    counts its training-mode forward passes (optimiser steps)."""
 
-    def __init__(self, n_points):
+    def __init__(self, n):
         super().__init__()
-        self.table = torch.nn.Parameter(torch.zeros(n_points))
+        self.b = torch.nn.Parameter(torch.zeros(n))
         self.steps = 0
 
-    def forward(self, x, point, snap, t):
+    def forward(self, x, point, snap, t=None):
         self.steps += int(self.training)
-        return self.table[x[:, 0].long()][point]
+        return self.b[torch.round(x[point, 0] * 1000).long()]
 
 
 def table_data(n=5000, n_points=100):
     point = torch.arange(n) % n_points
-    x = torch.arange(n_points, dtype=torch.float32)[:, None]
+    x = (torch.arange(n_points, dtype=torch.float32) / 1000)[:, None]
     return TrainData(x, point, torch.zeros(n, dtype=torch.long), torch.zeros(n), torch.rand(n))
 
 
 def test_max_time_stops_within_an_epoch():
     # batches of one observation: an epoch is 5,000 steps, far more than 0.05 s allows
-    net = CountingNet(100)
+    net = _Table(100)
     cfg = TrainConfig(max_time=0.05, batch_size=1, progress=False, seed=0)
     res = train(net, table_data(), cfg, torch.device("cpu"))
     assert 1 <= net.steps < 5000
@@ -99,11 +100,11 @@ def test_max_time_stops_within_an_epoch():
 
 
 def test_spent_budget_still_takes_one_step():
-    net = CountingNet(100)
+    net = _Table(100)
     cfg = TrainConfig(max_time=1e-9, batch_size=1, progress=False, seed=0)
     train(net, table_data(), cfg, torch.device("cpu"))
     assert net.steps == 1
-    assert net.table.detach().abs().sum() > 0  # and the step changed the network
+    assert net.b.detach().abs().sum() > 0  # and the step changed the network
 
 
 def test_validation_held_out_is_capped_on_large_data(monkeypatch):
@@ -169,17 +170,6 @@ def test_member_folds_hold_out_disjoint_whole_locations():
     assert (folds == -1).any()  # the rest trains every member
     # too few locations for 4 disjoint sets of 3
     assert split_member_folds(10, 0.3, 4, g, torch.arange(10)) is None
-
-
-class _Table(torch.nn.Module):
-    """A member that learns one value per location (x = location / 1000), nothing in between."""
-
-    def __init__(self, n):
-        super().__init__()
-        self.b = torch.nn.Parameter(torch.zeros(n))
-
-    def forward(self, x, point, snap, t=None):
-        return self.b[torch.round(x[point, 0] * 1000).long()]
 
 
 def test_member_folds_only_where_too_few_locations_to_select_by():

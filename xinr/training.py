@@ -394,11 +394,10 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
         gen.seed()
     k_members = len(getattr(model, "members", ()))
     folds = None
-    n_loc = len(torch.unique(data.point))
-    if cfg.member_weights == "validation" and member_folds_apply(
-        cfg.member_folds, cfg.validation, n_loc, k_members
-    ):
-        folds = split_member_folds(len(data), cfg.validation, k_members, gen, data.point)
+    if cfg.member_folds and cfg.member_weights == "validation" and k_members > 1:
+        n_loc = len(torch.unique(data.point))  # only here: costly on millions of observations
+        if member_folds_apply(cfg.member_folds, cfg.validation, n_loc, k_members):
+            folds = split_member_folds(len(data), cfg.validation, k_members, gen, data.point)
     if folds is None:
         train_idx, val_idx = split_validation(len(data), cfg.validation, gen, data.point)
     else:  # every observation trains; each member skips its own held-out locations
@@ -481,19 +480,22 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
             p = max(p, (time.perf_counter() - t0) / cfg.max_time)
         return min(p, 1.0)
 
+    def out_of_time() -> bool:
+        return bool(cfg.max_time) and time.perf_counter() - t0 >= cfg.max_time
+
     try:
         first = not cfg.resume  # a fresh fit takes at least one step
         while True:
             if cfg.epochs is not None and epoch >= cfg.epochs:
                 break
-            if not first and cfg.max_time and time.perf_counter() - t0 >= cfg.max_time:
+            if not first and out_of_time():
                 break
             first = False
             perm = torch.randperm(n, generator=gen).to(device)
             ep_loss, ep_n, bad = 0.0, 0, False
             for k in range(steps_per_epoch):
                 # on large data an epoch can outlast the budget: stop within it (one step at least)
-                if k and cfg.max_time is not None and time.perf_counter() - t0 >= cfg.max_time:
+                if k and out_of_time():
                     break
                 f = lr_factor(cfg, epoch, progress_of(epoch + k / steps_per_epoch)) * lr_scale
                 for g in opt.param_groups:
@@ -545,9 +547,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
                 "time": time.perf_counter() - t0,
             }
             steps_since += steps_per_epoch
-            done = (cfg.epochs is not None and epoch >= cfg.epochs) or (
-                cfg.max_time is not None and time.perf_counter() - t0 >= cfg.max_time
-            )
+            done = (cfg.epochs is not None and epoch >= cfg.epochs) or out_of_time()
             check = steps_since >= cfg.eval_steps or done
             if per_member and check:
                 # each member keeps its own best state; the weights follow from their errors
