@@ -251,3 +251,30 @@ def test_mix_model_trains_both_kinds_and_saves_and_loads(tmp_path):
     np.testing.assert_array_equal(again.reconstruct().values, out.values)
     with pytest.raises(TypeError, match="model='mix'"):
         obs.inr.fit(model="mix", hidden=8, epochs=1, progress=False)
+
+
+def test_auto_jitter_is_in_neighbour_spacings():
+    from xinr import presets
+
+    x = torch.rand(300, 3)
+    kw = dict(n_obs=300, n_distinct=300, n_snapshots=1, encoding=None, x=x, user_model={})
+    spacing = presets.neighbour_spacing(x)
+    auto = presets.resolve("auto", "mmgn", user_train={}, **kw)
+    assert presets.AUTO_TRAIN["jitter"] > 0
+    assert auto.train["input_noise"] == pytest.approx(presets.AUTO_TRAIN["jitter"] * spacing)
+    assert "jitter" not in auto.train  # the training loop takes the displacement itself
+    assert (
+        "input_noise" not in presets.resolve("auto", "mmgn", user_train={"jitter": 0}, **kw).train
+    )
+    assert "input_noise" not in presets.resolve("paper", "mmgn", user_train={}, **kw).train
+    paper = presets.resolve("paper", "mmgn", user_train={"jitter": 2.0}, **kw)
+    assert paper.train["input_noise"] == pytest.approx(2.0 * spacing)
+
+
+@pytest.mark.parametrize("bad", [-0.1, float("inf"), float("nan"), "0.3", True])
+def test_jitter_option_validated(bad):
+    from .conftest import FAST, analytic_field
+
+    _, obs = analytic_field()
+    with pytest.raises(ValueError, match="jitter must be a number >= 0"):
+        obs.inr.fit(**dict(FAST, jitter=bad))

@@ -329,3 +329,40 @@ def test_ensemble_files_without_weights_load_uniform():
     ens.weights.fill_(0.0)
     ens.load_state_dict(state)
     assert torch.allclose(ens.weights, torch.full((3,), 1 / 3))
+
+
+class _Recorder(torch.nn.Module):
+    """A linear model of the coordinates that records the inputs of each forward pass."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.lin = torch.nn.Linear(d, 1)
+        self.seen = {True: [], False: []}
+
+    def forward(self, x, point, snap, t=None):
+        self.seen[self.training].append(x.detach().clone())
+        return self.lin(x).squeeze(-1)[point]
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.005])
+def test_input_noise_moves_training_points_only(noise):
+    n = 2000
+    x = torch.rand(n, 3)
+    data = TrainData(x, torch.arange(n), torch.zeros(n, dtype=torch.long), torch.zeros(n), x[:, 0])
+    net = _Recorder(3)
+    cfg = TrainConfig(
+        epochs=4, batch_size=n, validation=0.2, input_noise=noise, progress=False, seed=0
+    )
+    train(net, data, cfg, torch.device("cpu"))
+    assert net.seen[False]  # the held-out check ran (in eval mode)
+    for xs in net.seen[False]:  # validation sees the observed places themselves
+        assert torch.isin(xs[:, 0], x[:, 0]).all()
+    moved = torch.cat(net.seen[True])
+    if noise == 0:
+        assert torch.isin(moved[:, 0], x[:, 0]).all()
+    else:
+        # every training point moved, by noise ** 2 in mean squared length (4 x 1600 draws; the
+        # points are ~0.08 apart, so the nearest observed place is the one that moved)
+        assert not torch.isin(moved[:, 0], x[:, 0]).any()
+        near = torch.cdist(moved, x).min(1).values
+        assert (near**2).mean().item() == pytest.approx(noise**2, rel=0.15)

@@ -76,7 +76,12 @@ AUTO_TRAIN = {
     "validation": 0.1,
     "member_weights": "validation",
     "member_folds": True,
+    "jitter": 0.3,
 }
+# jitter: the training points move at each step by a Gaussian displacement of 0.3 neighbour
+# spacings (root mean square, in the encoded coordinates; training.forward_batch), so that a network
+# cannot fit the observations with a function that is wild between them: to first order this is
+# a penalty on its gradient (Bishop 1995). Screened at 120 s in bench/README.md, session 9.
 # Several networks side by side: their average removes much of the noise a single network fits
 # between sparse points. Under a max_time budget the estimator sizes the ensemble to it at any data
 # size (budget_ensemble); without a budget, data above AUTO_ENSEMBLE_MAX_OBS observations train
@@ -269,6 +274,12 @@ def resolve(
             train["epochs"] = max(1, math.ceil(AUTO_STEPS / steps_per_epoch))
     train.update(user_train)
     mkw.update(user_model)
+    # jitter is in neighbour spacings; the training loop takes the displacement in encoded units
+    jitter = train.pop("jitter", 0.0) or 0.0
+    if jitter > 0:
+        if spacing is None:
+            spacing = neighbour_spacing(x)
+        train["input_noise"] = float(jitter * spacing)
     mixed = (
         model == MIX_MODEL_NAME and preset == "auto" and times_known and isinstance(ensemble, int)
     )

@@ -51,6 +51,9 @@ class TrainConfig:
     member_weights: str = "uniform"
     selection_loss: str | None = None
     member_folds: bool = False
+    # standard deviation of the Gaussian displacement of the training points' encoded coordinates
+    # at each step (0: none); see forward_batch
+    input_noise: float = 0.0
 
 
 @dataclass
@@ -114,14 +117,27 @@ def lr_factor(cfg: TrainConfig, epoch: int, progress: float) -> float:
 
 
 def forward_batch(
-    model: nn.Module, data: TrainData, idx: torch.Tensor | None = None
+    model: nn.Module,
+    data: TrainData,
+    idx: torch.Tensor | None = None,
+    noise: float = 0.0,
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Predictions for observations ``idx`` (all when None), evaluating each distinct point once."""
+    """Predictions for observations ``idx`` (all when None), evaluating each distinct point once.
+
+    With ``noise > 0`` each distinct point is displaced by a Gaussian vector whose expected squared
+    length is ``noise ** 2`` (training with jittered inputs: to first order a penalty on the
+    network's gradient, so it fits the observations with a smoother function between them).
+    """
     point = data.point if idx is None else data.point[idx]
     snap = data.snap if idx is None else data.snap[idx]
     t = data.t if idx is None else data.t[idx]
     uniq, inv = torch.unique(point, return_inverse=True)
-    return model(data.x[uniq], inv, snap, t)
+    x = data.x[uniq]
+    if noise > 0:
+        step = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+        x = x + step.to(x.device) * (noise / math.sqrt(x.shape[1]))
+    return model(x, inv, snap, t)
 
 
 @torch.no_grad()
@@ -502,7 +518,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
                     g["lr"] = cfg.lr * f
                 idx = perm[k * bs : (k + 1) * bs]
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                    pred = forward_batch(model, tr, idx)
+                    pred = forward_batch(model, tr, idx, cfg.input_noise, gen)
                 pred = pred.float()
                 if folds is not None:  # each member's mean loss where it may learn, summed
                     m = learns[:, idx]

@@ -71,6 +71,20 @@ out["ocean_temp"] = wrap(std(d, "YAX_SUBSET", "XAX_SUBSET", "temp", "degC").rena
 d = xr.open_dataset(f"{ferret}/etopo20.cdf", decode_times=False)["ROSE"]
 d = std(d, "ETOPO20Y", "ETOPO20X1_1081", "elevation", "m").isel(lon=slice(0, 1080))  # 1081st = 1st
 out["etopo_global"] = wrap(d)
+# Session 9, more fields never used for tuning, from NCL's example data: CMIP-style monthly
+# near-surface air temperature and eastward wind, geopotential height, SST on an ocean model's
+# bipolar curvilinear grid, and two regional rotated-pole fields (temperature, orography)
+for k, (path, var) in {
+    "ncl_tas": ("nug/tas_rectilinear_grid_2D.nc", "tas"),
+    "ncl_uas": ("nug/uas_rectilinear_grid_2D.nc", "uas"),
+    "ncl_hgt": ("cdf/hgt.nc", "HGT"),
+    "tos_bipolar": ("nug/tos_ocean_bipolar_grid.nc", "tos"),
+    "tas_eur11": ("nug/tas_rotated_grid_EUR11.nc", "tas"),
+    "orog_eur": ("nug/orog_mod3_rectilinear_grid_2D.nc", "orog"),
+}.items():
+    d = xr.open_dataset(f"{ncl}/{path}", decode_times=False)[var].squeeze(drop=True)
+    d.name, d.attrs = var.lower(), {"units": d.attrs.get("units", "")}
+    out[k] = d
 for k, v in out.items():
     v = v.astype("float32")
     for c in ("lat", "lon"):
