@@ -9,7 +9,8 @@
     set from the spacing of the observed points in encoded coordinates (so a regional 1 km field
     and a global 2 degree field both get filters matched to what the samples can resolve); a
     narrower network (fast on a laptop); a cosine learning-rate schedule over the budget
-    (``epochs`` or ``max_time``); 10% of the observed locations held out to keep the best state.
+    (``epochs`` or ``max_time``); 10% of the observed locations held out to keep the best state;
+    training points jittered at each step by 0.3 neighbour spacings (``jitter``).
     Under a ``max_time`` budget, or up to 20,000 observations without one: an ensemble of 6 networks
     whose frequency scales span x0.45..x2.2 of the data-derived one, each keeping its own best state
     on the held-out locations; members clearly worse there than the best are dropped from the
