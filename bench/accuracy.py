@@ -55,13 +55,31 @@ def snapshot_matrix(da: xr.DataArray):
     return da, order, lat, lon, da.values.reshape(n_snap, -1)
 
 
+def hide(da: xr.DataArray, truth: np.ndarray, ratio: float, task: int, seed: int):
+    """The case's ``(mask, held, obs)``: the kept points, the hidden valid points (both shaped as
+    ``truth``) and the observed field (``da`` with everything else NaN)."""
+    valid = np.isfinite(truth)
+    mask = sample_mask(valid, ratio, task, seed)
+    return mask, valid & ~mask, da.where(mask.reshape(da.shape))
+
+
+def parse_settings(pairs: list[str]) -> dict:
+    """INR keywords from ``key=value`` strings (values read as JSON where they parse)."""
+    kw = {}
+    for kv in pairs:
+        k, v = kv.split("=", 1)
+        try:
+            v = json.loads(v)
+        except ValueError:
+            pass
+        kw[k] = v
+    return kw
+
+
 def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
     da, order, lat, lon, truth = snapshot_matrix(da)
     S = truth.shape[0]
-    valid = np.isfinite(truth)
-    mask = sample_mask(valid, ratio, task, seed)
-    held = valid & ~mask
-    obs = da.where(mask.reshape(da.shape))
+    mask, held, obs = hide(da, truth, ratio, task, seed)
     rows = []
     for m in methods:
         t0 = time.perf_counter()
@@ -141,14 +159,7 @@ def main(argv=None):
     p.add_argument("--set", nargs="*", default=[], help="extra INR keywords for 'xinr', key=value")
     p.add_argument("--json", default=None, help="append result rows to this JSON-lines file")
     a = p.parse_args(argv)
-    xinr_kw = {}
-    for kv in a.set:
-        k, v = kv.split("=", 1)
-        try:
-            v = json.loads(v)
-        except ValueError:
-            pass
-        xinr_kw[k] = v
+    xinr_kw = parse_settings(a.set)
     da = load_field(a.field, a.snapshots)
     label = (
         "coads_sst"

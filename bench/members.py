@@ -13,7 +13,6 @@ defaults to 120).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -23,10 +22,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from accuracy import load_field, snapshot_matrix  # noqa: E402
+from accuracy import hide, load_field, parse_settings, snapshot_matrix  # noqa: E402
 
 import xinr  # noqa: E402
-from xinr.benchmark import mse_minmax, sample_mask  # noqa: E402
+from xinr.benchmark import mse_minmax  # noqa: E402
 from xinr.classical import fill  # noqa: E402
 
 
@@ -34,20 +33,10 @@ def main(argv: list[str]) -> None:
     if len(argv) < 4:
         raise SystemExit(__doc__)
     spec, ratio, task, seed = argv[0], float(argv[1]), int(argv[2]), int(argv[3])
-    kw: dict = {}
-    for a in argv[4:]:
-        k, v = a.split("=", 1)
-        try:
-            v = json.loads(v)
-        except ValueError:
-            pass
-        kw[k] = v
+    kw = parse_settings(argv[4:])
     da, order, lat, lon, truth = snapshot_matrix(load_field(spec))
     S = truth.shape[0]
-    valid = np.isfinite(truth)
-    mask = sample_mask(valid, ratio, task, seed)
-    held = valid & ~mask
-    obs = da.where(mask.reshape(da.shape))
+    mask, held, obs = hide(da, truth, ratio, task, seed)
     e_lin = mse_minmax(fill("linear", lat, lon, np.where(mask, truth, np.nan), held), truth, held)
     model = kw.pop("model", "mmgn")
     kw.setdefault("max_time", 120)
