@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from xinr.models import MMGN
+from xinr.models.ensemble import Ensemble
 from xinr.training import TrainConfig, TrainData, lr_factor, split_validation, train
 
 
@@ -185,7 +186,6 @@ def test_member_folds_only_where_too_few_locations_to_select_by():
 
 
 def test_member_folds_keep_each_member_off_its_own_locations():
-    from xinr.models.ensemble import Ensemble
 
     n_loc, k = 60, 3
     x = (torch.arange(n_loc, dtype=torch.float32) / 1000)[:, None]
@@ -212,7 +212,6 @@ def test_member_folds_keep_each_member_off_its_own_locations():
 
 
 def test_enough_held_out_locations_are_shared_by_the_members():
-    from xinr.models.ensemble import Ensemble
 
     n_loc = 300  # 30 held out: enough to compare members at the same places
     x = (torch.arange(n_loc, dtype=torch.float32) / 1000)[:, None]
@@ -232,7 +231,6 @@ def test_enough_held_out_locations_are_shared_by_the_members():
 
 
 def test_validation_weights_ensemble_members():
-    from xinr.models.ensemble import Ensemble
     from xinr.training import evaluate
 
     def ensemble():
@@ -285,7 +283,6 @@ class _Fixed(torch.nn.Module):
 
 @pytest.mark.parametrize("selection, kept", [(None, "spiky"), ("mse", "steady")])
 def test_members_selected_by_the_selection_loss(selection, kept):
-    from xinr.models.ensemble import Ensemble
 
     # the spiky member has the lower absolute error (0.3 vs 0.5) and the higher squared error
     # (0.9 vs 0.25): the training loss (L1) keeps it, selection_loss="mse" the steady one
@@ -321,7 +318,6 @@ def test_members_selected_by_the_selection_loss(selection, kept):
 
 
 def test_ensemble_files_without_weights_load_uniform():
-    from xinr.models.ensemble import Ensemble
 
     ens = Ensemble([MMGN(2, 1, hidden=8, latent=2, layers=1) for _ in range(3)])
     state = ens.state_dict()
@@ -366,3 +362,30 @@ def test_input_noise_moves_training_points_only(noise):
         assert not torch.isin(moved[:, 0], x[:, 0]).any()
         near = torch.cdist(moved, x).min(1).values
         assert (near**2).mean().item() == pytest.approx(noise**2, rel=0.15)
+
+
+def test_input_noise_per_member():
+    # one noise per ensemble member: the first trains on the points as they are, the second on
+    # points displaced by its own noise; both are checked on the exact points
+    n, noise = 2000, 0.005
+    x = torch.rand(n, 3)
+    data = TrainData(x, torch.arange(n), torch.zeros(n, dtype=torch.long), torch.zeros(n), x[:, 0])
+    exact, jittered = _Recorder(3), _Recorder(3)
+    cfg = TrainConfig(
+        epochs=3, batch_size=n, validation=0.2, input_noise=(0.0, noise), progress=False, seed=0
+    )
+    train(Ensemble([exact, jittered]), data, cfg, torch.device("cpu"))
+    assert torch.isin(torch.cat(exact.seen[True])[:, 0], x[:, 0]).all()
+    moved = torch.cat(jittered.seen[True])
+    assert not torch.isin(moved[:, 0], x[:, 0]).any()
+    near = torch.cdist(moved, x).min(1).values
+    assert (near**2).mean().item() == pytest.approx(noise**2, rel=0.15)
+    for member in (exact, jittered):
+        assert member.seen[False]
+        assert all(torch.isin(xs[:, 0], x[:, 0]).all() for xs in member.seen[False])
+
+
+def test_ensemble_refuses_wrong_number_of_input_sets():
+    ens = Ensemble([_Recorder(3), _Recorder(3)])
+    with pytest.raises(ValueError, match="got 3 sets for 2 members"):
+        ens(torch.rand(3, 5, 3), torch.arange(5), torch.zeros(5, dtype=torch.long))

@@ -29,11 +29,13 @@ from .encoding import ENCODINGS, Encoding, TimeScaler
 from .errors import CoordinateError, NotFittedError
 from .models import build_network, get_builder
 from .normalize import Standardizer
+from .residuals import RESIDUALS, ResidualField
 from .sampling import observed_points
 from .training import (
     TrainConfig,
     TrainData,
     checkpoint_members,
+    forward_batch,
     step_seconds,
     train,
     training_rows,
@@ -110,6 +112,16 @@ class INR:
         observations with a function that is smoother between them (to first order, training
         with jittered inputs penalises its gradient). The ``auto`` preset uses 0.3; ``0`` turns
         it off (the ``paper`` preset's choice).
+    residuals : {"idw", "none"}, optional
+        What to do with the network's misfits at the observations (observed value minus the
+        network's prediction there). ``"idw"`` adds their inverse-distance-weighted interpolation
+        (16 nearest observations of the same snapshot on the sphere, fading beyond a few neighbour
+        spacings) to every prediction at a training snapshot, so that the reconstruction passes
+        through the observations and leans on them nearby (regression kriging with the network as
+        the trend; :mod:`xinr.residuals`). ``"none"`` returns the network's field alone. Default
+        (None): ``"idw"`` under the ``auto`` preset, ``"none"`` under ``paper``. Times between
+        snapshots (models that take time as an input) get the network's field alone. After
+        fitting, ``residuals_`` holds the misfits; set it to None to see the network alone.
     seed : int, optional
         Makes CPU runs repeatable (with ``epochs``; a ``max_time`` budget depends on speed).
     device : str
@@ -148,6 +160,8 @@ class INR:
         The fitted network (after ``fit``).
     history_ : list of dict
         Loss (and validation error) per epoch.
+    residuals_ : xinr.residuals.ResidualField or None
+        The network's misfits at the observations, added to its predictions (``residuals``).
 
     Examples
     --------
@@ -190,6 +204,7 @@ class INR:
         resume: str | None = None,
         amp: bool | None = None,
         jitter: float | None = None,
+        residuals: str | None = None,
         ensemble: int | None = None,
         bounds: str | tuple | bool | None = None,
         **model_kwargs: Any,
@@ -221,6 +236,7 @@ class INR:
         self.resume = resume
         self.amp = amp
         self.jitter = jitter
+        self.residuals = residuals
         self.ensemble = ensemble
         self.bounds = bounds
         self.model_kwargs = model_kwargs
@@ -241,6 +257,11 @@ class INR:
             raise ValueError(
                 f"jitter must be a number >= 0 (in neighbour spacings; 0 turns it off); got "
                 f"{self.jitter!r}."
+            )
+        if self.residuals is not None and self.residuals not in RESIDUALS:
+            raise ValueError(
+                f"Unknown residuals {self.residuals!r}. Expected one of {list(RESIDUALS)} (or None "
+                "for the preset's choice)."
             )
         if self.encoding != "auto" and self.encoding not in ENCODINGS:
             raise ValueError(
@@ -359,6 +380,15 @@ class INR:
             )
         result = train(net, data, cfg, device)
         net.to("cpu").eval()
+        self.residuals_ = None
+        if (self.residuals or presets.RESIDUALS[self.preset]) == "idw" and not result.diverged:
+            pred = _predict_observations(net, data)
+            pred = scaler.inverse(pred)
+            if bounds is not None:
+                pred = np.clip(pred, *bounds)
+            self.residuals_ = ResidualField(
+                lat[uniq], lon[uniq], inv, obs.snap, obs.value - pred, obs.n_snapshots
+            )
 
         self.model_ = net
         self.model_kwargs_ = setup.model
@@ -492,10 +522,25 @@ class INR:
                     t = torch.as_tensor(tsc[s0 : s0 + sc], device=dev).repeat_interleave(n_p)
                     y = net(x, point, snap, t).float().view(n_s, n_p).cpu().numpy()
                     y = self.scaler_.inverse(y)
-                    if self.bounds_ is not None:  # (lo, hi), one side may be None
+                    if (
+                        self.bounds_ is not None and self.residuals_ is None
+                    ):  # (lo, hi), one side may be None
                         y = np.clip(y, *self.bounds_)
                     out[s0 : s0 + n_s, p0 : p0 + n_p] = y
+        if self.residuals_ is not None:
+            self._add_residuals(out, lat, lon, snaps, times)
         return out
+
+    def _add_residuals(self, out, lat, lon, snaps, times) -> None:
+        """Add the interpolated misfits of each training snapshot to its row of ``out`` (S, P),
+        then clip to the bounds; rows at times between training snapshots are left alone."""
+        t_all = _snapshot_times(self.labels_, self.layout_.snapshot_dims, self.n_snapshots_)
+        for j, s in enumerate(np.asarray(snaps, dtype=np.int64)):
+            at_snapshot = not self.model_.uses_time or times[j] == t_all[s]
+            if at_snapshot or not np.isfinite(times[j]):
+                out[j] += self.residuals_(lat, lon, int(s)).astype(out.dtype)
+        if self.bounds_ is not None:
+            np.clip(out, *self.bounds_, out=out)
 
     def predict(self, lat, lon, time=None, **labels):
         """Evaluate the field at scattered points, pointwise (like ``DataArray.interp`` with
@@ -628,6 +673,14 @@ class INR:
 
 
 # ---------------------------------------------------------------------- helpers
+@torch.no_grad()
+def _predict_observations(net: torch.nn.Module, data: TrainData, batch: int = 65536) -> np.ndarray:
+    """The network's (eval-mode) prediction at each observation of ``data``, scaled units."""
+    parts = [
+        forward_batch(net, data, torch.arange(s, min(s + batch, len(data)))).float().numpy()
+        for s in range(0, len(data), batch)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 
 def _resolve_bounds(bounds, preset: str, values: np.ndarray) -> tuple | None:

@@ -18,6 +18,7 @@ from .encoding import Encoding, TimeScaler
 from .errors import ModelFileError
 from .normalize import Standardizer
 from .presets import MIX_MODEL_NAME
+from .residuals import ResidualField
 
 FORMAT_VERSION = 1
 MAGIC = "xinr-model"
@@ -101,6 +102,11 @@ def save(est, path) -> None:
         "state_dict": {k: v.detach().cpu() for k, v in est.model_.state_dict().items()},
         "template": torch.frombuffer(bytearray(_template_bytes(est.template_)), dtype=torch.uint8),
     }
+    if getattr(est, "residuals_", None) is not None:
+        state["residuals"] = {
+            k: torch.from_numpy(np.ascontiguousarray(v))
+            for k, v in est.residuals_.to_dict().items()
+        }
     path = os.fspath(path)
     tmp = f"{path}.tmp-{os.getpid()}"
     torch.save(state, tmp)
@@ -194,6 +200,11 @@ def load(path):
     est.dims_ = tuple(meta["dims"])
     est.template_ = _template_from_bytes(bytes(state["template"].numpy().tobytes()))
     est.device_ = meta["device"]
+    # files written before the misfits were kept hold none: the network alone, as they were fitted
+    res = state.get("residuals")
+    est.residuals_ = (
+        None if res is None else ResidualField.from_dict({k: v.numpy() for k, v in res.items()})
+    )
     est.xinr_version_ = meta["xinr_version"]
     return est
 

@@ -17,6 +17,7 @@ import math
 import os
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -52,8 +53,8 @@ class TrainConfig:
     selection_loss: str | None = None
     member_folds: bool = False
     # standard deviation of the Gaussian displacement of the training points' encoded coordinates
-    # at each step (0: none); see forward_batch
-    input_noise: float = 0.0
+    # at each step (0: none), or one per ensemble member; see forward_batch
+    input_noise: float | tuple[float, ...] = 0.0
 
 
 @dataclass
@@ -120,7 +121,7 @@ def forward_batch(
     model: nn.Module,
     data: TrainData,
     idx: torch.Tensor | None = None,
-    noise: float = 0.0,
+    noise: float | Sequence[float] = 0.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Predictions for observations ``idx`` (all when None), evaluating each distinct point once.
@@ -128,15 +129,22 @@ def forward_batch(
     With ``noise > 0`` each distinct point is displaced by a Gaussian vector whose expected squared
     length is ``noise ** 2`` (training with jittered inputs: to first order a penalty on the
     network's gradient, so it fits the observations with a smoother function between them).
+    A sequence gives one ``noise`` per member of an :class:`~xinr.models.ensemble.Ensemble`
+    (in training mode), each member drawing its own displacements.
     """
     point = data.point if idx is None else data.point[idx]
     snap = data.snap if idx is None else data.snap[idx]
     t = data.t if idx is None else data.t[idx]
     uniq, inv = torch.unique(point, return_inverse=True)
     x = data.x[uniq]
-    if noise > 0:
-        step = torch.randn(x.shape, generator=generator, dtype=x.dtype)
-        x = x + step.to(x.device) * (noise / math.sqrt(x.shape[1]))
+    if isinstance(noise, (int, float)):
+        if noise > 0:
+            step = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+            x = x + step.to(x.device) * (noise / math.sqrt(x.shape[1]))
+    elif any(v > 0 for v in noise):
+        sd = torch.tensor([float(v) for v in noise], dtype=x.dtype) / math.sqrt(x.shape[1])
+        step = torch.randn((len(sd), *x.shape), generator=generator, dtype=x.dtype)
+        x = x + (step * sd[:, None, None]).to(x.device)  # (members, points, d)
     return model(x, inv, snap, t)
 
 
