@@ -3,8 +3,8 @@
 Hides all but a share of the valid points of a field (the same positions in every snapshot, task 1,
 or different positions per snapshot, task 3), gives each method the observed field and a wall-clock
 budget, and prints held-out RMSE (field units) and min-max normalised MSE, fit and predict time.
-Where the default fit adds its misfits at the observations (``residuals="idw"``), the row
-``xinr_net`` is the same fit's network alone.
+Where a fit adds its misfits at the observations (``residuals="idw"``, the default), the row
+``METHOD_net`` (e.g. ``xinr_net``) is the same fit's network alone.
 
     python bench/accuracy.py                      # the shipped sample (COADS SST)
     python bench/accuracy.py PATH.nc:VAR --ratios 0.05 0.01 --tasks 1 3 --budget 120
@@ -119,7 +119,7 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
             pred = fitted.reconstruct().transpose(*order).values.reshape(S, -1)
             t_pred = time.perf_counter() - t1
             members = fitted.ensemble_
-            if m == "xinr" and getattr(fitted, "residuals_", None) is not None:
+            if getattr(fitted, "residuals_", None) is not None:
                 # the same fit's network alone, without its misfits at the observations added
                 misfits, fitted.residuals_ = fitted.residuals_, None
                 alone = fitted.reconstruct().transpose(*order).values.reshape(S, -1)

@@ -203,6 +203,51 @@ def test_max_time_counts_preparation_but_not_reading(monkeypatch):
     assert 0 < budgets[1] <= 0.6
 
 
+def test_max_time_keeps_room_for_the_misfits_pass(monkeypatch):
+    from dataclasses import replace
+
+    import xinr.estimator as est
+
+    from .conftest import analytic_field
+
+    _, obs = analytic_field(nt=2, nlat=10, nlon=20, holes=0.3)
+    budgets, real_train = [], est.train
+
+    def record(net, data, cfg, device):
+        budgets.append(cfg.max_time)
+        return real_train(net, data, replace(cfg, max_time=1e-9), device)
+
+    monkeypatch.setattr(est, "train", record)
+    monkeypatch.setattr(est, "_observation_pass_seconds", lambda *a: 0.5)
+    kw = dict(max_time=4.0, ensemble=1, progress=False, seed=0)
+    assert xinr.INR(**kw).fit(obs).residuals_ is not None
+    assert xinr.INR(**kw, residuals="none").fit(obs).residuals_ is None
+    # the pass over the observations after training is taken off the training budget
+    assert budgets[0] <= 3.5 < budgets[1]
+    # where the pass would take most of the budget, the preset trains instead (and says so);
+    # asked for explicitly, the misfits are added and training gets what is left
+    monkeypatch.setattr(est, "_observation_pass_seconds", lambda *a: 3.0)
+    with pytest.warns(UserWarning, match="misfits at the observations are not added"):
+        assert xinr.INR(**kw).fit(obs).residuals_ is None
+    assert budgets[2] > 3.5
+    assert xinr.INR(**kw, residuals="idw").fit(obs).residuals_ is not None
+    assert budgets[3] <= 1.0
+
+
+def test_observation_pass_is_timed_only_on_large_data():
+    import xinr.estimator as est
+    from xinr.training import TrainData
+
+    def data(n):
+        x = torch.rand(50, 3)
+        point = torch.randint(0, 50, (n,))
+        return TrainData(x, point, torch.zeros(n, dtype=torch.long), torch.zeros(n), x[point, 0])
+
+    net = MMGN(3, 1, hidden=8, latent=2, layers=1)
+    assert est._observation_pass_seconds(net, data(1000), torch.device("cpu")) == 0
+    assert est._observation_pass_seconds(net, data(100_000), torch.device("cpu")) > 0
+
+
 def test_mix_model_mixes_mmgn_and_resmlp_members():
     from xinr import presets
 

@@ -68,6 +68,8 @@ def test_default_fit_passes_through_observations_and_none_does_not():
     # the network alone is what residuals="none" fits (same seed, same epochs)
     plain = xinr.INR(**FAST, residuals="none").fit(obs)
     assert plain.residuals_ is None
+    assert "misfits at the observations: added (rms" in repr(fitted)
+    assert "misfits at the observations: not added" in repr(plain)
     np.testing.assert_allclose(plain.reconstruct().values, alone.values, rtol=1e-5, atol=1e-4)
 
 

@@ -1,6 +1,7 @@
 """Classical gap-filling methods, the bar an INR must beat: nearest neighbour, linear (Delaunay)
-interpolation per snapshot, and inverse-distance weighting on the sphere. Needs scipy (the
-``baselines`` extra). numpy in, numpy out."""
+interpolation per snapshot, and inverse-distance weighting on the sphere. Needs scipy (a
+dependency of xinr since the misfits of :mod:`xinr.residuals` need its k-d tree). numpy in,
+numpy out."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def _scipy():
         import scipy.spatial  # noqa: F401
     except ImportError:  # pragma: no cover
         raise ImportError(
-            "The classical baselines need scipy: pip install 'xinr[baselines]'."
+            "The classical baselines need scipy (a dependency of xinr): pip install scipy."
         ) from None
     import scipy
 

@@ -10,6 +10,7 @@ import copy
 import functools
 import math
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,10 @@ from .training import (
     train,
     training_rows,
 )
+
+# Under a max_time budget the preset adds the misfits at the observations only where evaluating the
+# network at every observation takes at most this share of the budget left for training.
+MISFIT_BUDGET_SHARE = 0.25
 
 TRAIN_OPTIONS = (
     "epochs", "max_time", "batch_size", "lr", "weight_decay", "schedule", "lr_decay",
@@ -378,18 +383,35 @@ class INR:
                 f"snapshots (e.g. da.sel({d}=da[{d!r}].notnull())) or use model='mmgn', which "
                 "needs no time values."
             )
+        keep_misfits = (self.residuals or presets.RESIDUALS[self.preset]) == "idw"
+        if keep_misfits and cfg.max_time and not cfg.resume:
+            # the pass over every observation after training is part of the budget too; where it
+            # would take most of the budget, the preset's choice gives way to training
+            net.to(device)
+            reserve = _observation_pass_seconds(net, data, device)
+            if self.residuals is None and reserve > MISFIT_BUDGET_SHARE * cfg.max_time:
+                keep_misfits = False
+                warnings.warn(
+                    f"The network's misfits at the observations are not added: evaluating it at "
+                    f"all {len(data):,} observations would take about {reserve:.0f} s of the "
+                    f"{cfg.max_time:.0f} s left in max_time. Give a larger max_time, or "
+                    "residuals='idw' to add them anyway (the training then gets less time).",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            else:
+                cfg.max_time = max(cfg.max_time - reserve, 1e-3)
         result = train(net, data, cfg, device)
-        net.to("cpu").eval()
         self.residuals_ = None
-        if (self.residuals or presets.RESIDUALS[self.preset]) == "idw" and not result.diverged:
-            pred = _predict_observations(net, data)
+        if keep_misfits and not result.diverged:  # (a run that gave up has no field to correct)
+            pred = _predict_observations(net.to(device).eval(), data.to(device))
             pred = scaler.inverse(pred)
             if bounds is not None:
                 pred = np.clip(pred, *bounds)
             self.residuals_ = ResidualField(
                 lat[uniq], lon[uniq], inv, obs.snap, obs.value - pred, obs.n_snapshots
             )
-
+        net.to("cpu").eval()
         self.model_ = net
         self.model_kwargs_ = setup.model
         self.ensemble_ = setup.ensemble
@@ -457,6 +479,11 @@ class INR:
         val = f", val {last['val']:.4g}" if "val" in last else ""
         flags = " [interrupted]" if self.interrupted_ else ""
         ens = f", ensemble of {self.ensemble_}" if self.ensemble_ > 1 else ""
+        rf = getattr(self, "residuals_", None)
+        misfits = "not added"
+        if rf is not None:
+            rms = float(np.sqrt(np.mean(np.square(rf.residual, dtype=np.float64))))
+            misfits = f"added (rms {rms:.4g} {self.attrs_.get('units', '')}".rstrip() + ")"
         names = self.network_["names"]
         if names:  # a mixture: say of what
             ens += " (" + " + ".join(f"{names.count(n)} {n}" for n in dict.fromkeys(names)) + ")"
@@ -467,7 +494,8 @@ class INR:
             f"  network: {n_par:,} parameters, {self.model_kwargs_}"
             f"{ens}\n"
             f"  training: {len(self.history_)} epochs in {self.fit_seconds_:.1f} s on "
-            f"{self.device_}, final loss {loss}{val}"
+            f"{self.device_}, final loss {loss}{val}\n"
+            f"  misfits at the observations: {misfits}"
         )
 
     # ------------------------------------------------------------------ prediction
@@ -508,6 +536,7 @@ class INR:
         if out is None:
             out = np.empty((S, P), dtype=np.float32)
         tsc = self.time_scaler_(times).astype(np.float32)
+        clip_now = self.bounds_ is not None and self.residuals_ is None  # else after the misfits
         sc = max(1, min(S, 16))
         pc = max(1, min(P, batch_size // sc))
         with torch.inference_mode():
@@ -522,9 +551,7 @@ class INR:
                     t = torch.as_tensor(tsc[s0 : s0 + sc], device=dev).repeat_interleave(n_p)
                     y = net(x, point, snap, t).float().view(n_s, n_p).cpu().numpy()
                     y = self.scaler_.inverse(y)
-                    if (
-                        self.bounds_ is not None and self.residuals_ is None
-                    ):  # (lo, hi), one side may be None
+                    if clip_now:  # (lo, hi), one side may be None
                         y = np.clip(y, *self.bounds_)
                     out[s0 : s0 + n_s, p0 : p0 + n_p] = y
         if self.residuals_ is not None:
@@ -536,8 +563,7 @@ class INR:
         then clip to the bounds; rows at times between training snapshots are left alone."""
         t_all = _snapshot_times(self.labels_, self.layout_.snapshot_dims, self.n_snapshots_)
         for j, s in enumerate(np.asarray(snaps, dtype=np.int64)):
-            at_snapshot = not self.model_.uses_time or times[j] == t_all[s]
-            if at_snapshot or not np.isfinite(times[j]):
+            if not self.model_.uses_time or times[j] == t_all[s]:
                 out[j] += self.residuals_(lat, lon, int(s)).astype(out.dtype)
         if self.bounds_ is not None:
             np.clip(out, *self.bounds_, out=out)
@@ -674,13 +700,34 @@ class INR:
 
 # ---------------------------------------------------------------------- helpers
 @torch.no_grad()
-def _predict_observations(net: torch.nn.Module, data: TrainData, batch: int = 65536) -> np.ndarray:
-    """The network's (eval-mode) prediction at each observation of ``data``, scaled units."""
+def _predict_observations(net: torch.nn.Module, data: TrainData, batch: int = 16384) -> np.ndarray:
+    """The network's (eval-mode) prediction at each observation of ``data``, scaled units,
+    computed on the device of ``data``."""
+    n, dev = len(data), data.y.device
     parts = [
-        forward_batch(net, data, torch.arange(s, min(s + batch, len(data)))).float().numpy()
-        for s in range(0, len(data), batch)
+        forward_batch(net, data, torch.arange(s, min(s + batch, n), device=dev)).float().cpu()
+        for s in range(0, n, batch)
     ]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    return torch.cat(parts).numpy() if parts else np.zeros(0, dtype=np.float32)
+
+
+def _observation_pass_seconds(net: torch.nn.Module, data: TrainData, device) -> float:
+    """Seconds that :func:`_predict_observations` will take over all of ``data`` on ``device``,
+    from a timed pass over a sample of it, one batch spread over all the observations (nothing
+    to reserve on small data)."""
+    n, probe = len(data), 16384
+    if n <= 4 * probe:
+        return 0.0
+    was = net.training
+    net.eval()
+    sample = data.subset(torch.arange(probe) * (n // probe)).to(device)
+    _predict_observations(net, sample)  # warm-up
+    t0 = time.perf_counter()
+    _predict_observations(net, sample)
+    net.train(was)
+    # the whole pass ran 1.45x slower per observation than the sample's batch on the 2-core CPU
+    # (4.8M observations, bench/budget.py): reserve half as much again
+    return 1.5 * (time.perf_counter() - t0) * n / probe
 
 
 def _resolve_bounds(bounds, preset: str, values: np.ndarray) -> tuple | None:

@@ -19,18 +19,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .classical import unit_vectors
+
 RESIDUALS = ("idw", "none")
 # neighbours per query point, and the distance (in median neighbour spacings of the snapshot's
 # observations) at which an imaginary observation with zero misfit weighs as much as a real one:
 # far from every observation the correction fades towards the network's own field
 K_NEIGHBOURS = 16
 FADE_SPACINGS = 3.0
-
-
-def unit_vectors(lat, lon) -> np.ndarray:
-    """(n, 3) points on the unit sphere from latitude and longitude in degrees."""
-    phi, lam = np.deg2rad(np.asarray(lat, float)), np.deg2rad(np.asarray(lon, float))
-    return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], -1)
 
 
 class ResidualField:
@@ -72,21 +68,23 @@ class ResidualField:
         return len(self.offsets) - 1
 
     def _tree(self, s: int):
-        if s not in self._trees:
+        """The k-d tree of snapshot ``s``'s observations and their median neighbour distance
+        (cached; safe under dask's threads: a lost race only builds a tree twice)."""
+        entry = self._trees.get(s)
+        if entry is None:
             from scipy.spatial import cKDTree
 
             rows = self.point[self.offsets[s] : self.offsets[s + 1]]
             xyz = unit_vectors(self.lat[rows], self.lon[rows])
             tree = cKDTree(xyz)
-            if len(rows) > 1:
-                d, _ = tree.query(xyz, k=2)
-                spacing = float(np.median(d[:, 1]))
-            else:
-                spacing = np.inf
+            spacing = float(np.median(tree.query(xyz, k=2)[0][:, 1])) if len(rows) > 1 else np.inf
             if len(self._trees) > 64:  # bounded cache: a reconstruction visits snapshots in order
-                self._trees.clear()
-            self._trees[s] = (tree, spacing)
-        return self._trees[s]
+                self._trees = {}
+            entry = self._trees[s] = (tree, spacing)
+        return entry
+
+    def __getstate__(self) -> dict:  # pickled for dask workers without the cached trees
+        return {**self.__dict__, "_trees": {}}
 
     def __call__(self, lat, lon, s: int, k: int = K_NEIGHBOURS) -> np.ndarray:
         """Interpolated misfit of snapshot ``s`` at points (``lat``, ``lon``), shape (P,)."""
