@@ -94,7 +94,7 @@ class ResidualField:
             return out
         tree, spacing = self._tree(s)
         kk = min(k + 1, hi - lo)
-        d, i = tree.query(unit_vectors(lat, lon), k=kk)
+        d, i = tree.query(unit_vectors(lat, lon), k=kk, workers=-1)
         if kk == 1:
             d, i = d[:, None], i[:, None]
         r = self.residual[lo:hi][i]
