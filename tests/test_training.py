@@ -362,30 +362,3 @@ def test_input_noise_moves_training_points_only(noise):
         assert not torch.isin(moved[:, 0], x[:, 0]).any()
         near = torch.cdist(moved, x).min(1).values
         assert (near**2).mean().item() == pytest.approx(noise**2, rel=0.15)
-
-
-def test_input_noise_per_member():
-    # one noise per ensemble member: the first trains on the points as they are, the second on
-    # points displaced by its own noise; both are checked on the exact points
-    n, noise = 2000, 0.005
-    x = torch.rand(n, 3)
-    data = TrainData(x, torch.arange(n), torch.zeros(n, dtype=torch.long), torch.zeros(n), x[:, 0])
-    exact, jittered = _Recorder(3), _Recorder(3)
-    cfg = TrainConfig(
-        epochs=3, batch_size=n, validation=0.2, input_noise=(0.0, noise), progress=False, seed=0
-    )
-    train(Ensemble([exact, jittered]), data, cfg, torch.device("cpu"))
-    assert torch.isin(torch.cat(exact.seen[True])[:, 0], x[:, 0]).all()
-    moved = torch.cat(jittered.seen[True])
-    assert not torch.isin(moved[:, 0], x[:, 0]).any()
-    near = torch.cdist(moved, x).min(1).values
-    assert (near**2).mean().item() == pytest.approx(noise**2, rel=0.15)
-    for member in (exact, jittered):
-        assert member.seen[False]
-        assert all(torch.isin(xs[:, 0], x[:, 0]).all() for xs in member.seen[False])
-
-
-def test_ensemble_refuses_wrong_number_of_input_sets():
-    ens = Ensemble([_Recorder(3), _Recorder(3)])
-    with pytest.raises(ValueError, match="got 3 sets for 2 members"):
-        ens(torch.rand(3, 5, 3), torch.arange(5), torch.zeros(5, dtype=torch.long))

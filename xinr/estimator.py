@@ -36,7 +36,7 @@ from .training import (
     TrainConfig,
     TrainData,
     checkpoint_members,
-    forward_batch,
+    predict_observations,
     step_seconds,
     train,
     training_rows,
@@ -45,6 +45,7 @@ from .training import (
 # Under a max_time budget the preset adds the misfits at the observations only where evaluating the
 # network at every observation takes at most this share of the budget left for training.
 MISFIT_BUDGET_SHARE = 0.25
+OBSERVATION_BATCH = 16384  # observations per batch of the pass that computes the misfits
 
 TRAIN_OPTIONS = (
     "epochs", "max_time", "batch_size", "lr", "weight_decay", "schedule", "lr_decay",
@@ -404,8 +405,8 @@ class INR:
         result = train(net, data, cfg, device)
         self.residuals_ = None
         if keep_misfits and not result.diverged:  # (a run that gave up has no field to correct)
-            pred = _predict_observations(net.to(device).eval(), data.to(device))
-            pred = scaler.inverse(pred)
+            pred = predict_observations(net.to(device), data.to(device), OBSERVATION_BATCH)
+            pred = scaler.inverse(pred.cpu().numpy())
             if bounds is not None:
                 pred = np.clip(pred, *bounds)
             self.residuals_ = ResidualField(
@@ -699,32 +700,17 @@ class INR:
 
 
 # ---------------------------------------------------------------------- helpers
-@torch.no_grad()
-def _predict_observations(net: torch.nn.Module, data: TrainData, batch: int = 16384) -> np.ndarray:
-    """The network's (eval-mode) prediction at each observation of ``data``, scaled units,
-    computed on the device of ``data``."""
-    n, dev = len(data), data.y.device
-    parts = [
-        forward_batch(net, data, torch.arange(s, min(s + batch, n), device=dev)).float().cpu()
-        for s in range(0, n, batch)
-    ]
-    return torch.cat(parts).numpy() if parts else np.zeros(0, dtype=np.float32)
-
-
 def _observation_pass_seconds(net: torch.nn.Module, data: TrainData, device) -> float:
-    """Seconds that :func:`_predict_observations` will take over all of ``data`` on ``device``,
-    from a timed pass over a sample of it, one batch spread over all the observations (nothing
-    to reserve on small data)."""
-    n, probe = len(data), 16384
+    """Seconds that ``predict_observations`` will take over all of ``data`` on ``device``, from
+    a timed pass over a sample of it, one batch spread over all the observations (nothing to
+    reserve on small data)."""
+    n, probe = len(data), OBSERVATION_BATCH
     if n <= 4 * probe:
         return 0.0
-    was = net.training
-    net.eval()
     sample = data.subset(torch.arange(probe) * (n // probe)).to(device)
-    _predict_observations(net, sample)  # warm-up
+    predict_observations(net, sample, probe)  # warm-up
     t0 = time.perf_counter()
-    _predict_observations(net, sample)
-    net.train(was)
+    predict_observations(net, sample, probe)
     # the whole pass ran 1.45x slower per observation than the sample's batch on the 2-core CPU
     # (4.8M observations, bench/budget.py): reserve half as much again
     return 1.5 * (time.perf_counter() - t0) * n / probe

@@ -9,8 +9,9 @@ nearest observations on the sphere, with modified Shepard weights ``((R - d) / (
 the distance of the next observation, which keep the field continuous) to the network's
 prediction at points of the same snapshot: the reconstruction then passes through the
 observations, and near them it leans on them, while away from them (beyond a few neighbour
-spacings) the correction fades and the network's field is left as it is. In geostatistics this is regression kriging with the network as
-the trend, with inverse-distance weighting in place of kriging.
+spacings) the correction fades and the network's field is left as it is. In geostatistics this
+is regression kriging with the network as the trend, with inverse-distance weighting in place of
+kriging.
 
 numpy (and scipy's k-d tree) in, numpy out; never imports torch or xarray.
 """

@@ -17,7 +17,6 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -53,8 +52,8 @@ class TrainConfig:
     selection_loss: str | None = None
     member_folds: bool = False
     # standard deviation of the Gaussian displacement of the training points' encoded coordinates
-    # at each step (0: none), or one per ensemble member; see forward_batch
-    input_noise: float | tuple[float, ...] = 0.0
+    # at each step (0: none); see forward_batch
+    input_noise: float = 0.0
 
 
 @dataclass
@@ -121,7 +120,7 @@ def forward_batch(
     model: nn.Module,
     data: TrainData,
     idx: torch.Tensor | None = None,
-    noise: float | Sequence[float] = 0.0,
+    noise: float = 0.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Predictions for observations ``idx`` (all when None), evaluating each distinct point once.
@@ -129,37 +128,35 @@ def forward_batch(
     With ``noise > 0`` each distinct point is displaced by a Gaussian vector whose expected squared
     length is ``noise ** 2`` (training with jittered inputs: to first order a penalty on the
     network's gradient, so it fits the observations with a smoother function between them).
-    A sequence gives one ``noise`` per member of an :class:`~xinr.models.ensemble.Ensemble`
-    (in training mode), each member drawing its own displacements.
     """
     point = data.point if idx is None else data.point[idx]
     snap = data.snap if idx is None else data.snap[idx]
     t = data.t if idx is None else data.t[idx]
     uniq, inv = torch.unique(point, return_inverse=True)
     x = data.x[uniq]
-    if isinstance(noise, (int, float)):
-        if noise > 0:
-            step = torch.randn(x.shape, generator=generator, dtype=x.dtype)
-            x = x + step.to(x.device) * (noise / math.sqrt(x.shape[1]))
-    elif any(v > 0 for v in noise):
-        sd = torch.tensor([float(v) for v in noise], dtype=x.dtype) / math.sqrt(x.shape[1])
-        step = torch.randn((len(sd), *x.shape), generator=generator, dtype=x.dtype)
-        x = x + (step * sd[:, None, None]).to(x.device)  # (members, points, d)
+    if noise > 0:
+        step = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+        x = x + step.to(x.device) * (noise / math.sqrt(x.shape[1]))
     return model(x, inv, snap, t)
 
 
 @torch.no_grad()
-def _losses(model: nn.Module, data: TrainData, batch_size: int, loss) -> torch.Tensor:
-    """Loss of ``model`` (eval mode) at each observation of ``data``, in batches, shape (n,)."""
+def predict_observations(model: nn.Module, data: TrainData, batch_size: int) -> torch.Tensor:
+    """Prediction of ``model`` (eval mode) at each observation of ``data``, in batches, on the
+    device of ``data``; shape (n,), float32."""
     was = model.training
     model.eval()
     parts = [torch.zeros(0, device=data.y.device)]
     for s in range(0, len(data), batch_size):
         idx = torch.arange(s, min(s + batch_size, len(data)), device=data.y.device)
-        pred = forward_batch(model, data, idx)
-        parts.append(loss(pred.float(), data.y[idx], reduction="none"))
+        parts.append(forward_batch(model, data, idx).float())
     model.train(was)
     return torch.cat(parts)
+
+
+def _losses(model: nn.Module, data: TrainData, batch_size: int, loss) -> torch.Tensor:
+    """Loss of ``model`` (eval mode) at each observation of ``data``, in batches, shape (n,)."""
+    return loss(predict_observations(model, data, batch_size), data.y, reduction="none")
 
 
 def evaluate(model: nn.Module, data: TrainData, batch_size: int, loss) -> float:

@@ -41,19 +41,7 @@ class Ensemble(nn.Module):
         self.register_buffer("weights", torch.full((k,), 1.0 / k))
 
     def forward(self, x, point, snap, t=None) -> torch.Tensor:
-        """Members' predictions (training) or their weighted mean (eval); ``x`` of shape
-        (members, points, d) gives each member its own inputs (jittered training points)."""
-        if x.dim() == 3:
-            if x.shape[0] != len(self.members):
-                raise ValueError(
-                    f"Per-member inputs need one set per member: got {x.shape[0]} sets for "
-                    f"{len(self.members)} members."
-                )
-            preds = torch.stack(
-                [m(xi, point, snap, t) for m, xi in zip(self.members, x, strict=True)]
-            )
-        else:
-            preds = torch.stack([m(x, point, snap, t) for m in self.members])
+        preds = torch.stack([m(x, point, snap, t) for m in self.members])
         if self.training:
             return preds
         return torch.tensordot(self.weights.to(preds.dtype), preds, dims=1)
