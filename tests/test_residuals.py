@@ -51,6 +51,32 @@ def test_empty_snapshot_and_round_trip():
     np.testing.assert_array_equal(again(lat, lon, 1), rf(lat, lon, 1))
 
 
+def test_snapshots_at_the_same_points_share_one_search(monkeypatch):
+    rng = np.random.default_rng(1)
+    lat, lon = rng.uniform(-60, 60, 300), rng.uniform(0, 360, 300)
+    fixed, other = np.sort(rng.permutation(300)[:120]), np.sort(rng.permutation(300)[:90])
+    rows = [fixed, fixed, other, fixed]  # snapshots 0, 1 and 3 at the same stations
+    point, snap = np.concatenate(rows), np.repeat(np.arange(4), [len(r) for r in rows])
+    residual = rng.normal(size=point.size)
+    rf = ResidualField(lat, lon, point, snap, residual, 4)
+    q_lat, q_lon = rng.uniform(-90, 90, 500), rng.uniform(-180, 180, 500)
+    searches = []
+    search = ResidualField._weights
+    monkeypatch.setattr(
+        ResidualField, "_weights", lambda self, *a: searches.append(a[1]) or search(self, *a)
+    )
+    got = rf.interpolate(q_lat, q_lon, [0, 1, 2, 3])
+    assert searches == [0, 2, 3]  # 1 reuses 0's neighbours; 3 follows 2, so it searches again
+    for s, r in enumerate(rows):  # each equals a field holding that snapshot alone
+        lo = sum(len(x) for x in rows[:s])
+        alone = ResidualField(lat, lon, r, np.zeros(len(r), int), residual[lo : lo + len(r)], 1)
+        np.testing.assert_allclose(got[s], alone(q_lat, q_lon, 0), rtol=1e-12)
+    # out= adds in place
+    base = np.full((2, 500), 3.0, dtype=np.float32)
+    assert rf.interpolate(q_lat, q_lon, [2, 0], out=base) is base
+    np.testing.assert_allclose(base, 3.0 + got[[2, 0]], rtol=1e-5)
+
+
 def test_default_fit_passes_through_observations_and_none_does_not():
     truth, obs = analytic_field(nt=3)
     fitted = xinr.INR(**FAST).fit(obs)

@@ -563,9 +563,13 @@ class INR:
         """Add the interpolated misfits of each training snapshot to its row of ``out`` (S, P),
         then clip to the bounds; rows at times between training snapshots are left alone."""
         t_all = _snapshot_times(self.labels_, self.layout_.snapshot_dims, self.n_snapshots_)
-        for j, s in enumerate(np.asarray(snaps, dtype=np.int64)):
-            if not self.model_.uses_time or times[j] == t_all[s]:
-                out[j] += self.residuals_(lat, lon, int(s)).astype(out.dtype)
+        snaps = np.asarray(snaps, dtype=np.int64)
+        rows = [j for j, s in enumerate(snaps) if not self.model_.uses_time or times[j] == t_all[s]]
+        if len(rows) == len(snaps):
+            self.residuals_.interpolate(lat, lon, snaps, out=out)
+        elif rows:
+            sub = out[rows]
+            out[rows] = self.residuals_.interpolate(lat, lon, snaps[rows], out=sub)
         if self.bounds_ is not None:
             np.clip(out, *self.bounds_, out=out)
 

@@ -89,16 +89,57 @@ class ResidualField:
 
     def __call__(self, lat, lon, s: int, k: int = K_NEIGHBOURS) -> np.ndarray:
         """Interpolated misfit of snapshot ``s`` at points (``lat``, ``lon``), shape (P,)."""
-        lo, hi = self.offsets[s], self.offsets[s + 1]
-        out = np.zeros(np.shape(lat), dtype=np.float64)
-        if hi == lo or out.size == 0:
+        return self.interpolate(lat, lon, [s], k)[0].reshape(np.shape(lat))
+
+    def interpolate(self, lat, lon, snaps, k: int = K_NEIGHBOURS, out=None) -> np.ndarray:
+        """Interpolated misfits of snapshots ``snaps`` at points (``lat``, ``lon``), shape
+        (len(snaps), P) for P points; with ``out`` (that shape), added to it in place instead.
+
+        Consecutive snapshots observed at the same points (fixed stations, or a fixed land mask)
+        share one neighbour search and its weights; only their misfits differ.
+
+        Examples
+        --------
+        >>> lat, lon = np.zeros(4), np.array([0.0, 1.0, 0.0, 1.0])
+        >>> snap = np.array([0, 0, 1, 1])
+        >>> rf = ResidualField(lat[:2], lon[:2], np.array([0, 1, 0, 1]), snap,
+        ...                    np.array([1.0, 0.0, 0.0, 2.0]), 2)
+        >>> rf.interpolate(np.zeros(2), np.array([0.0, 1.0]), [0, 1])
+        array([[1., 0.],
+               [0., 2.]])
+        """
+        lat = np.asarray(lat, dtype=np.float64).ravel()
+        lon = np.asarray(lon, dtype=np.float64).ravel()
+        add = out is not None
+        if not add:
+            out = np.zeros((len(snaps), lat.size), dtype=np.float64)
+        if lat.size == 0:
             return out
+        xyz, last_rows, weights = None, None, None
+        for j, s in enumerate(snaps):
+            lo, hi = self.offsets[s], self.offsets[s + 1]
+            if hi == lo:
+                continue
+            rows = self.point[lo:hi]
+            if weights is None or not np.array_equal(rows, last_rows):
+                if xyz is None:
+                    xyz = unit_vectors(lat, lon)
+                weights, last_rows = self._weights(xyz, int(s), k), rows
+            values = _weighted(weights, self.residual[lo:hi])
+            if add:
+                out[j] += values
+            else:
+                out[j] = values
+        return out
+
+    def _weights(self, xyz: np.ndarray, s: int, k: int) -> tuple:
+        """Neighbours of the query points ``xyz`` among snapshot ``s``'s observations, and their
+        interpolation weights (see :func:`_weighted`)."""
         tree, spacing = self._tree(s)
-        kk = min(k + 1, hi - lo)
-        d, i = tree.query(unit_vectors(lat, lon), k=kk, workers=-1)
+        kk = min(k + 1, int(self.offsets[s + 1] - self.offsets[s]))
+        d, i = tree.query(xyz, k=kk, workers=-1)
         if kk == 1:
             d, i = d[:, None], i[:, None]
-        r = self.residual[lo:hi][i]
         # modified Shepard weights (Franke & Nielson 1980): zero at the distance of the (k+1)-th
         # observation, so the field is continuous where the k nearest change; with k or fewer
         # observations in the snapshot, every one weighs (reach: twice the farthest)
@@ -107,11 +148,8 @@ class ResidualField:
         fade = 1.0 / (FADE_SPACINGS * spacing) ** 2 if np.isfinite(spacing) else 0.0
         total = w.sum(1)
         tied = total <= 0  # the k+1 nearest all at one distance: their plain mean (the limit)
-        out = (w * r).sum(1) / np.where(tied, 1.0, total + fade)
-        out[tied] = r[tied].mean(1)
-        exact = d[:, 0] < 1e-9
-        out[exact] = r[exact, 0]
-        return out
+        denom = np.where(tied, 1.0, total + fade)
+        return i, w, denom, tied, d[:, 0] < 1e-9
 
     def to_dict(self) -> dict:
         return {
@@ -127,3 +165,15 @@ class ResidualField:
         offsets = np.asarray(d["offsets"], dtype=np.int64)
         snap = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
         return cls(d["lat"], d["lon"], d["point"], snap, d["residual"], len(offsets) - 1)
+
+
+def _weighted(weights: tuple, residual: np.ndarray) -> np.ndarray:
+    """One snapshot's interpolated misfits from its neighbour weights (``_weights``): the weighted
+    mean with the fade's zero, the plain mean where the weights tie at zero, and the observation's
+    own misfit where a point is one."""
+    i, w, denom, tied, exact = weights
+    r = residual[i]
+    out = (w * r).sum(1) / denom
+    out[tied] = r[tied].mean(1)
+    out[exact] = r[exact, 0]
+    return out
