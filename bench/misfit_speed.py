@@ -29,8 +29,10 @@ def field(nlat: int, nlon: int, snapshots: int, ratio: float, same: bool, seed: 
     )
     lat, lon = lat.ravel(), lon.ravel()
     n = max(1, int(ratio * lat.size))
-    picks = [rng.choice(lat.size, n, replace=False) for _ in range(1 if same else snapshots)]
-    rows = [np.sort(picks[0 if same else s]) for s in range(snapshots)]
+    picks = [
+        np.sort(rng.choice(lat.size, n, replace=False)) for _ in range(1 if same else snapshots)
+    ]
+    rows = [picks[0 if same else s] for s in range(snapshots)]
     point = np.concatenate(rows)
     snap = np.repeat(np.arange(snapshots), n)
     misfit = rng.normal(size=point.size)

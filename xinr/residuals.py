@@ -110,8 +110,7 @@ class ResidualField:
         """
         lat = np.asarray(lat, dtype=np.float64).ravel()
         lon = np.asarray(lon, dtype=np.float64).ravel()
-        add = out is not None
-        if not add:
+        if out is None:
             out = np.zeros((len(snaps), lat.size), dtype=np.float64)
         if lat.size == 0:
             return out
@@ -125,11 +124,7 @@ class ResidualField:
                 if xyz is None:
                     xyz = unit_vectors(lat, lon)
                 weights, last_rows = self._weights(xyz, int(s), k), rows
-            values = _weighted(weights, self.residual[lo:hi])
-            if add:
-                out[j] += values
-            else:
-                out[j] = values
+            out[j] += _weighted(weights, self.residual[lo:hi])
         return out
 
     def _weights(self, xyz: np.ndarray, s: int, k: int) -> tuple:
