@@ -3,8 +3,10 @@
 Hides all but a share of the valid points of a field (the same positions in every snapshot, task 1,
 or different positions per snapshot, task 3), gives each method the observed field and a wall-clock
 budget, and prints held-out RMSE (field units) and min-max normalised MSE, fit and predict time.
-Where a fit adds its misfits at the observations (``residuals="idw"``, the default), the row
-``METHOD_net`` (e.g. ``xinr_net``) is the same fit's network alone.
+Where a fit computes its misfits at the observations (``residuals="idw"``, the default), the row
+``METHOD_net`` (e.g. ``xinr_net``) is the same fit's network alone and ``METHOD_idw`` the same fit
+with the misfits added whatever the held-out check decided (the ``METHOD`` row is what the fit
+returns; its JSON row holds the check).
 
     python bench/accuracy.py                      # the shipped sample (COADS SST)
     python bench/accuracy.py PATH.nc:VAR --ratios 0.05 0.01 --tasks 1 3 --budget 120
@@ -100,7 +102,7 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
 
     for m in methods:
         t0 = time.perf_counter()
-        members = None
+        members, check = None, None
         if m in ("nearest", "linear", "idw"):
             pred = fill(m, lat, lon, np.where(mask, truth, np.nan), held)
             t_fit, t_pred = 0.0, time.perf_counter() - t0
@@ -119,13 +121,21 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
             pred = fitted.reconstruct().transpose(*order).values.reshape(S, -1)
             t_pred = time.perf_counter() - t1
             members = fitted.ensemble_
-            if getattr(fitted, "residuals_", None) is not None:
-                # the same fit's network alone, without its misfits at the observations added
-                misfits, fitted.residuals_ = fitted.residuals_, None
-                alone = fitted.reconstruct().transpose(*order).values.reshape(S, -1)
-                fitted.residuals_ = misfits
+            added = getattr(fitted, "residuals_", None)
+            declined = getattr(fitted, "declined_residuals_", None)
+            if added is not None or declined is not None:
+                # the same fit's network alone, and with its misfits at the observations added
+                # whatever the held-out check said
+                fitted.residuals_ = None if added is not None else declined
+                other = fitted.reconstruct().transpose(*order).values.reshape(S, -1)
+                fitted.residuals_ = added
+                alone, corrected = (other, pred) if added is not None else (pred, other)
                 rows.append(row(m + "_net", alone, t_fit, t_pred, members))
+                rows.append(row(m + "_idw", corrected, t_fit, t_pred, members))
+            check = getattr(fitted, "misfit_check_", None)
         rows.append(row(m, pred, t_fit, t_pred, members))
+        if check is not None:
+            rows[-1]["misfit_check"] = check
     return rows
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import xinr
-from xinr.residuals import FADE_SPACINGS, ResidualField
+from xinr.residuals import FADE_SPACINGS, ResidualField, held_out_check
 
 from .conftest import FAST, analytic_field
 
@@ -136,3 +136,78 @@ def test_times_between_snapshots_get_the_network_alone():
     np.testing.assert_allclose(with_res, fitted.predict(lat, lon, time=[mid, mid]))
     assert not np.allclose(at_snap, fitted.predict(lat, lon, time=[t0, t0]))
     fitted.residuals_ = misfits
+
+
+def _check_case(offset, seed=0, n=600, snapshots=3):
+    """Observations of a field at n places per snapshot, and a 'network' off by ``offset``."""
+    rng = np.random.default_rng(seed)
+    lat, lon = rng.uniform(-60, 60, n), rng.uniform(0, 360, n)
+    point = np.tile(np.arange(n), snapshots)
+    snap = np.repeat(np.arange(snapshots), n)
+    value = rng.normal(size=point.size)
+    held = np.isin(point, rng.permutation(n)[:60])
+    return lat, lon, point, snap, value, value - offset(lat[point], lon[point], rng), held
+
+
+def test_held_out_check_scores_the_correction_where_nothing_was_observed():
+    # a network off by a smooth pattern: the misfits nearby tell it, the correction helps
+    smooth = lambda la, lo, rng: 2 * np.sin(np.deg2rad(lo)) * np.cos(np.deg2rad(la))  # noqa: E731
+    lat, lon, point, snap, value, pred, held = _check_case(smooth)
+    c = held_out_check(lat, lon, point, snap, value, pred, held, 3)
+    assert c["locations"] == 60 and c["observations"] == 180
+    assert c["network"] == pytest.approx(np.mean((value - pred)[held] ** 2))
+    assert c["corrected"] < 0.1 * c["network"]
+    # a network off by noise, independent from place to place: the neighbours' misfits say
+    # nothing about a held-out place, and adding them raises the error there
+    noise = lambda la, lo, rng: rng.normal(size=la.size)  # noqa: E731
+    c = held_out_check(*_check_case(noise), 3)
+    assert c["corrected"] > c["network"]
+
+
+def test_held_out_check_per_network_and_bounded():
+    smooth = lambda la, lo, rng: 0.5 + 0 * la  # noqa: E731
+    lat, lon, point, snap, value, pred, held = _check_case(smooth, snapshots=5)
+    # two networks, each holding out its own half of the held-out places
+    other = held & (point % 2 == 1)
+    one = held & ~other
+    c = held_out_check(lat, lon, point, snap, value, np.stack([pred, pred - 1]), [one, other], 5)
+    assert c["locations"] == 60 and c["observations"] == 300
+    expected = (np.sum(0.25 * one) + np.sum(2.25 * other)) / 300
+    assert c["network"] == pytest.approx(expected)
+    # corrected predictions are clipped to the bounds as the reconstruction's are
+    hi = float(np.max(value)) - 1.0
+    clipped = held_out_check(lat, lon, point, snap, value, pred, held, 5, bounds=(None, hi))
+    free = held_out_check(lat, lon, point, snap, value, pred, held, 5)
+    assert clipped["corrected"] > free["corrected"]
+    # at most max_snapshots snapshots are visited
+    c = held_out_check(lat, lon, point, snap, value, pred, held, 5, max_snapshots=2)
+    assert c["observations"] == 120
+
+
+def test_default_fit_declines_misfits_that_raise_the_held_out_error():
+    # a field of independent noise around a constant: the network finds the constant, and the
+    # neighbours' misfits only add noise at the held-out locations
+    truth, obs = analytic_field(nt=2, holes=0.3)
+    rng = np.random.default_rng(3)
+    noisy = obs.copy(data=280.0 + 5 * rng.normal(size=obs.shape)).where(obs.notnull())
+    fitted = xinr.INR(**FAST).fit(noisy)
+    check = fitted.misfit_check_
+    assert check["locations"] >= 20 and check["added"] is False
+    assert check["corrected"] > check["network"]
+    assert fitted.residuals_ is None and fitted.declined_residuals_ is not None
+    assert "raised the squared error at" in repr(fitted)
+    # forced: added without a check
+    forced = xinr.INR(**FAST, residuals="idw").fit(noisy)
+    assert forced.misfit_check_ is None and forced.residuals_ is not None
+
+
+def test_member_folds_check_each_member_where_it_held_out(tmp_path):
+    # 150 observed places: 15 held out, fewer than 20, so each of 3 members holds out its own
+    truth, obs = analytic_field(nt=2, holes=0.0, nlat=10, nlon=15)
+    kw = {**FAST, "ensemble": 3}
+    fitted = xinr.INR(**kw).fit(obs)
+    check = fitted.misfit_check_
+    assert check["locations"] == 45 and check["observations"] == 90
+    assert check["added"] is True and fitted.residuals_ is not None
+    fitted.save(tmp_path / "m.xinr")
+    assert xinr.load(tmp_path / "m.xinr").misfit_check_ == check

@@ -96,6 +96,8 @@ def save(est, path) -> None:
         "interrupted": bool(est.interrupted_),
         "fit_seconds": est.fit_seconds_,
         "device": est.device_,
+        # the held-out check that decided whether the misfits were added (None: not made)
+        "misfit_check": getattr(est, "misfit_check_", None),
     }
     state = {
         "meta_json": json.dumps(meta),
@@ -205,6 +207,8 @@ def load(path):
     est.residuals_ = (
         None if res is None else ResidualField.from_dict({k: v.numpy() for k, v in res.items()})
     )
+    est.misfit_check_ = meta.get("misfit_check")
+    est.declined_residuals_ = None  # (not saved)
     est.xinr_version_ = meta["xinr_version"]
     return est
 

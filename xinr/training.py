@@ -86,6 +86,10 @@ class TrainResult:
     best_epoch: int | None = None
     seconds: float = 0.0
     member_val: list[float] | None = None
+    # the observations held out (rows of the data given to train), and in the member-fold regime
+    # the member that held out each of them (None: shared by every member)
+    held_out: torch.Tensor | None = None
+    held_out_member: torch.Tensor | None = None
 
 
 def _loss_fn(name: str):
@@ -424,6 +428,10 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     else:  # every observation trains; each member skips its own held-out locations
         train_idx = torch.randperm(len(data), generator=gen)
         val_idx = train_idx[folds[train_idx] >= 0]
+    res = TrainResult()
+    if len(val_idx):
+        res.held_out = val_idx.cpu()
+        res.held_out_member = None if folds is None else folds[val_idx].cpu()
     data = data.to(device)
     tr = data.subset(train_idx.to(device))
     va = data.subset(val_idx.to(device)) if len(val_idx) else None
@@ -439,7 +447,6 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     amp = cfg.amp if cfg.amp is not None else (device.type == "cuda")
     amp = amp and device.type == "cuda" and torch.cuda.is_bf16_supported()
-    res = TrainResult()
     epoch, elapsed_before = 0, 0.0
     best_val, best_state = math.inf, None
     last_good = _clone_state(model)
