@@ -30,7 +30,13 @@ from .encoding import ENCODINGS, Encoding, TimeScaler
 from .errors import CoordinateError, NotFittedError
 from .models import build_network, get_builder
 from .normalize import Standardizer
-from .residuals import RESIDUALS, ResidualField, correction_declined, held_out_check
+from .residuals import (
+    RESIDUALS,
+    ResidualField,
+    checked_snapshots,
+    correction_declined,
+    held_out_check,
+)
 from .sampling import observed_points
 from .training import (
     TrainConfig,
@@ -128,8 +134,7 @@ class INR:
         (None): under the ``auto`` preset ``"idw"`` unless a held-out check says otherwise (the
         misfits at the observations the network trained on, interpolated to the validation
         locations, raise the mean squared error there by more than 10%; checked with at least 20
-        held-out locations, see ``misfit_check_``), ``"none"`` under ``paper``.
-        Times between
+        held-out locations, see ``misfit_check_``), ``"none"`` under ``paper``. Times between
         snapshots (models that take time as an input) get the network's field alone. After
         fitting, ``residuals_`` holds the misfits; set it to None to see the network alone.
     seed : int, optional
@@ -420,15 +425,16 @@ class INR:
         self.declined_residuals_ = None
         if keep_misfits and not result.diverged:  # (a run that gave up has no field to correct)
 
-            def at_observations(model) -> np.ndarray:
-                p = predict_observations(model.to(device), data.to(device), OBSERVATION_BATCH)
+            def at_observations(model, rows=None) -> np.ndarray:
+                sub = data if rows is None else data.subset(torch.as_tensor(rows))
+                p = predict_observations(model.to(device), sub.to(device), OBSERVATION_BATCH)
                 p = scaler.inverse(p.cpu().numpy())
                 return np.clip(p, *bounds) if bounds is not None else p
 
             pred = at_observations(net)
             if self.residuals is None and result.held_out is not None and not cfg.resume:
-                # the preset's choice: only where the correction does not raise the error at the
-                # held-out locations (with enough of them to tell)
+                # the preset's choice: not where the correction clearly raises the error at the
+                # held-out locations
                 self.misfit_check_ = _check_misfits(
                     result, net, at_observations, pred, lat[uniq], lon[uniq], inv, obs, bounds
                 )
@@ -743,17 +749,28 @@ def _check_misfits(result, net, at_observations, pred, lat, lon, point, obs, bou
     each member at its own where each member held out its own (member folds). ``added`` says
     whether the correction stays: unless it clearly raised the error there
     (:func:`residuals.correction_declined`)."""
-    held = np.zeros(len(obs), dtype=bool)
-    held[result.held_out.numpy()] = True
+    member = np.full(len(obs), -2)  # -2: trained on; -1: held out from all; else the member
+    member[result.held_out.numpy()] = (
+        -1 if result.held_out_member is None else result.held_out_member.numpy()
+    )
+    # only the snapshots that the check visits (each member predicts there: few on long series)
+    rows = np.flatnonzero(np.isin(obs.snap, checked_snapshots(obs.snap[member > -2])))
+    member = member[rows]
     if result.held_out_member is None:
-        preds, masks = pred[None], held[None]
+        preds, masks = pred[None, rows], (member == -1)[None]
     else:
-        member = np.full(len(obs), -1)
-        member[result.held_out.numpy()] = result.held_out_member.numpy()
-        preds = np.stack([at_observations(m) for m in net.members])
+        preds = np.stack([at_observations(m, rows) for m in net.members])
         masks = member[None, :] == np.arange(len(preds))[:, None]
     check = held_out_check(
-        lat, lon, point, obs.snap, obs.value, preds, masks, obs.n_snapshots, bounds
+        lat,
+        lon,
+        point[rows],
+        obs.snap[rows],
+        obs.value[rows],
+        preds,
+        masks,
+        obs.n_snapshots,
+        bounds,
     )
     check["added"] = not correction_declined(check)
     return check

@@ -122,7 +122,10 @@ MIX_TRAIN = {"selection_loss": "mse"}
 # alone, as the paper does. Measured at 120 s in bench/README.md, session 10: on the 24-case
 # table the same fits gained 2.7 points on average (up to 13 on smooth fields; 1-3.5 points lost
 # in 7 cases with sparse observations in each snapshot), SST on a bipolar ocean grid (one month,
-# 5%, never used for tuning) went from 6% to 23% below linear interpolation.
+# 5%, never used for tuning) went from 6% to 23% below linear interpolation. Under "auto" the
+# estimator adds them only where a held-out check does not decline them
+# (residuals.correction_declined; session 12: declined in 7 of 48 fits, each where they cost
+# 0.9-11 points).
 RESIDUALS = {"auto": "idw", "paper": "none"}
 # Optimiser steps when neither epochs nor max_time is given, and the most a time budget may use on
 # small data (<= AUTO_ENSEMBLE_MAX_OBS observations): on a few hundred points of a sharp field,

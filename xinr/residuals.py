@@ -176,6 +176,21 @@ class ResidualField:
         return cls(d["lat"], d["lon"], d["point"], snap, d["residual"], len(offsets) - 1)
 
 
+def checked_snapshots(held_snap, max_snapshots: int = CHECK_SNAPSHOTS) -> np.ndarray:
+    """The snapshots a held-out check visits, from the snapshot of each held-out observation:
+    every one with held-out observations, or ``max_snapshots`` of them evenly spaced.
+
+    Examples
+    --------
+    >>> checked_snapshots(np.array([0, 0, 1, 2, 3, 4, 5, 6]), 3)
+    array([0, 3, 6])
+    """
+    snaps = np.unique(held_snap)
+    if len(snaps) > max_snapshots:
+        snaps = snaps[np.linspace(0, len(snaps) - 1, max_snapshots).round().astype(int)]
+    return snaps
+
+
 def held_out_check(
     lat,
     lon,
@@ -236,10 +251,7 @@ def held_out_check(
     lo, hi = bounds if bounds is not None else (None, None)
     where, e_net, e_corr = [], [], []  # per held-out observation: place, squared errors
     for pred, h in zip(preds, held, strict=True):
-        snaps = np.unique(snap[h])
-        if len(snaps) > max_snapshots:
-            snaps = snaps[np.linspace(0, len(snaps) - 1, max_snapshots).round().astype(int)]
-        idx = np.flatnonzero(h & np.isin(snap, snaps))
+        idx = np.flatnonzero(h & np.isin(snap, checked_snapshots(snap[h], max_snapshots)))
         if idx.size == 0:
             continue
         idx = idx[np.argsort(snap[idx], kind="stable")]
