@@ -36,6 +36,9 @@ def main() -> None:
         f"({fitted.fit_seconds_:.1f} s training, {len(fitted.history_)} epoch(s), "
         f"{fitted.ensemble_} network(s))"
     )
+    check = getattr(fitted, "misfit_check_", None)
+    added = "added" if fitted.residuals_ is not None else "not added"
+    print(f"misfits {added}; held-out check: {check}")
 
 
 if __name__ == "__main__":
