@@ -211,3 +211,16 @@ def test_member_folds_check_each_member_where_it_held_out(tmp_path):
     assert check["added"] is True and fitted.residuals_ is not None
     fitted.save(tmp_path / "m.xinr")
     assert xinr.load(tmp_path / "m.xinr").misfit_check_ == check
+
+
+def test_check_visits_at_most_the_chosen_snapshots(monkeypatch):
+    # a longer series: the members predict, and the check scores, only the snapshots it visits
+    import xinr.estimator
+    import xinr.residuals
+
+    monkeypatch.setattr(
+        xinr.estimator, "checked_snapshots", lambda s: xinr.residuals.checked_snapshots(s, 2)
+    )
+    truth, obs = analytic_field(nt=5, holes=0.0, nlat=10, nlon=15)
+    check = xinr.INR(**{**FAST, "ensemble": 3}).fit(obs).misfit_check_
+    assert check["locations"] == 45 and check["observations"] == 90  # 2 of 5 snapshots
