@@ -278,18 +278,8 @@ def held_out_check(
                 run.append(g)
     if not where:
         nan = float("nan")
-        return {
-            "locations": 0,
-            "observations": 0,
-            "network": nan,
-            "corrected": nan,
-            "se": nan,
-        }
-    where, e_net, e_corr = (
-        np.concatenate(where),
-        np.concatenate(e_net),
-        np.concatenate(e_corr),
-    )
+        return {"locations": 0, "observations": 0, "network": nan, "corrected": nan, "se": nan}
+    where, e_net, e_corr = np.concatenate(where), np.concatenate(e_net), np.concatenate(e_corr)
     # the standard error of the change, from its mean per location (observations at one place
     # are not independent)
     places, inv = np.unique(where, return_inverse=True)
