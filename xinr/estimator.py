@@ -180,8 +180,9 @@ class INR:
     misfit_check_ : dict or None
         The held-out check behind the preset's choice of ``residuals``: ``locations`` and
         ``observations`` held out, the mean squared error there of the ``network`` alone and
-        ``corrected`` (with the misfits of the other observations added), and whether the misfits
-        were ``added``. None where no check was made.
+        ``corrected`` (with the misfits of the other observations added), ``se`` (the standard
+        error of their difference, from its mean per location; for information, the decision
+        does not use it), and whether the misfits were ``added``. None where no check was made.
     declined_residuals_ : xinr.residuals.ResidualField or None
         The misfits the check declined to add (not saved with the model); assign them to
         ``residuals_`` to add them anyway.
