@@ -316,10 +316,29 @@ def test_auto_jitter_is_in_neighbour_spacings():
     assert paper.train["input_noise"] == pytest.approx(2.0 * spacing)
 
 
+def test_curvature_is_taken_over_one_neighbour_spacing():
+    from xinr import presets
+
+    x = torch.rand(300, 3)
+    kw = dict(n_obs=300, n_distinct=300, n_snapshots=1, encoding=None, x=x, user_model={})
+    spacing = presets.neighbour_spacing(x)
+    auto = presets.resolve("auto", "mmgn", user_train={"curvature": 0.3}, **kw)
+    assert auto.train["curvature"] == 0.3
+    assert auto.train["curvature_step"] == pytest.approx(spacing)
+    for off in ({}, {"curvature": 0}):  # off unless asked for
+        train = presets.resolve("auto", "mmgn", user_train=off, **kw).train
+        assert "curvature" not in train and "curvature_step" not in train
+    assert "curvature" not in presets.resolve("paper", "mmgn", user_train={}, **kw).train
+    paper = presets.resolve("paper", "mmgn", user_train={"curvature": 2.0}, **kw)
+    assert paper.train["curvature"] == 2.0
+    assert paper.train["curvature_step"] == pytest.approx(spacing)
+
+
+@pytest.mark.parametrize("option", ["jitter", "curvature"])
 @pytest.mark.parametrize("bad", [-0.1, float("inf"), float("nan"), "0.3", True])
-def test_jitter_option_validated(bad):
+def test_smoothing_options_validated(option, bad):
     from .conftest import FAST, analytic_field
 
     _, obs = analytic_field()
-    with pytest.raises(ValueError, match="jitter must be a number >= 0"):
-        obs.inr.fit(**dict(FAST, jitter=bad))
+    with pytest.raises(ValueError, match=f"{option} must be a number >= 0"):
+        obs.inr.fit(**dict(FAST, **{option: bad}))

@@ -362,3 +362,54 @@ def test_input_noise_moves_training_points_only(noise):
         assert not torch.isin(moved[:, 0], x[:, 0]).any()
         near = torch.cdist(moved, x).min(1).values
         assert (near**2).mean().item() == pytest.approx(noise**2, rel=0.15)
+
+
+class _Quadratic(torch.nn.Module):
+    """f(x) = a |x|^2 + b . x, whose second difference over a step h along any direction is
+    exactly 2 a h^2."""
+
+    def __init__(self, a):
+        super().__init__()
+        self.a = torch.nn.Parameter(torch.tensor(float(a)))
+        self.b = torch.nn.Parameter(torch.tensor([0.5, -2.0]))
+
+    def forward(self, x, point, snap, t=None):
+        y = self.a * (x * x).sum(-1) + x @ self.b
+        return y if point is None else y[point]
+
+
+@pytest.mark.parametrize("a", [0.0, 1.5])
+def test_curvature_penalty_is_the_second_difference(a):
+    from xinr.training import curvature_penalty
+
+    data = toy_data()
+    h = 0.05
+    pen = curvature_penalty(_Quadratic(a), data, torch.arange(300), h, torch.Generator())
+    assert pen.item() == pytest.approx(2 * abs(a) * h * h, rel=1e-3, abs=1e-5)
+    # an ensemble's penalty is the sum of its members'
+    ens = Ensemble([_Quadratic(a), _Quadratic(2 * a)]).train()
+    pen2 = curvature_penalty(ens, data, torch.arange(300), h, torch.Generator())
+    assert pen2.item() == pytest.approx(6 * abs(a) * h * h, rel=1e-3, abs=1e-5)
+
+
+def test_curvature_penalty_straightens_the_fit_between_observations():
+    # 40 noisy observations of a plane: without the penalty the network bends between them
+    from xinr.training import curvature_penalty
+
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(40, 2, generator=g)
+    y = x @ torch.tensor([1.0, -1.0]) + 0.3 * torch.randn(40, generator=g)
+    data = TrainData(x, torch.arange(40), torch.zeros(40, dtype=torch.long), torch.zeros(40), y)
+    bent = {}
+    for weight in (0.0, 1.0):
+        torch.manual_seed(0)
+        m = MMGN(2, 1, hidden=32, latent=4, layers=2, input_scale=20.0)
+        cfg = TrainConfig(
+            epochs=300, progress=False, seed=0, lr=5e-3, curvature=weight, curvature_step=0.1
+        )
+        train(m, data, cfg, torch.device("cpu"))
+        with torch.no_grad():
+            bent[weight] = float(
+                curvature_penalty(m, data, torch.arange(40), 0.1, torch.Generator(), 40)
+            )
+    assert bent[1.0] < 0.5 * bent[0.0]

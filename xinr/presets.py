@@ -85,6 +85,13 @@ AUTO_TRAIN = {
 # spacings (root mean square, in the encoded coordinates; training.forward_batch), so that a network
 # cannot fit the observations with a function that is wild between them: to first order this is
 # a penalty on its gradient (Bishop 1995). Screened at 120 s in bench/README.md, session 9.
+# curvature (INR(curvature=), off in both presets): the training loss can add a weight x the mean
+# absolute second difference of the field over one neighbour spacing near the observations
+# (training.curvature_penalty). Measured at 120 s in bench/README.md, session 13, at weight 0.3 on
+# both seeds of the 24-case table: better on smooth fields seen once (SST on a bipolar grid 5%:
+# -25% -> -34% vs linear; Levitus 1%/1 -41% -> -50% and -57% -> -62%), but sea ice at 1% of fixed
+# positions went from -4% / -16% to +2% / +6% (worse than linear) and the mean over the 48 fits
+# moved by under a point, so it is not a default.
 # Several networks side by side: their average removes much of the noise a single network fits
 # between sparse points. Under a max_time budget the estimator sizes the ensemble to it at any data
 # size (budget_ensemble); without a budget, data above AUTO_ENSEMBLE_MAX_OBS observations train
@@ -294,6 +301,13 @@ def resolve(
         if spacing is None:
             spacing = neighbour_spacing(x)
         train["input_noise"] = float(jitter * spacing)
+    # the curvature penalty's second differences are taken over one neighbour spacing
+    if (train.get("curvature") or 0.0) > 0:
+        if spacing is None:
+            spacing = neighbour_spacing(x)
+        train["curvature_step"] = float(spacing)
+    else:
+        train.pop("curvature", None)
     mixed = (
         model == MIX_MODEL_NAME and preset == "auto" and times_known and isinstance(ensemble, int)
     )

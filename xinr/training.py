@@ -54,6 +54,12 @@ class TrainConfig:
     # standard deviation of the Gaussian displacement of the training points' encoded coordinates
     # at each step (0: none); see forward_batch
     input_noise: float = 0.0
+    # weight of the penalty on the network's second differences between the observations (0: none),
+    # the differences' step in encoded units, and how many points of each batch it is taken at;
+    # see curvature_penalty
+    curvature: float = 0.0
+    curvature_step: float = 0.0
+    curvature_points: int = 1024
 
 
 @dataclass
@@ -142,6 +148,74 @@ def forward_batch(
         step = torch.randn(x.shape, generator=generator, dtype=x.dtype)
         x = x + step.to(x.device) * (noise / math.sqrt(x.shape[1]))
     return model(x, inv, snap, t)
+
+
+def curvature_penalty(
+    model: nn.Module,
+    data: TrainData,
+    idx: torch.Tensor,
+    step: float,
+    generator: torch.Generator | None = None,
+    n_points: int = 1024,
+) -> torch.Tensor:
+    """Mean absolute second difference of the network's field near the observations ``idx``.
+
+    At each of (at most ``n_points``) observations, a point is drawn at a Gaussian displacement of
+    ``step`` (root mean square) from the observed point, and the network's field at that point's
+    snapshot is differenced along a random direction: ``f(c - h e) - 2 f(c) + f(c + h e)`` with
+    ``|h e| = step``. Added to the training loss, this penalises a field that bends between the
+    observations where the observations do not ask for it (a discrete form of the curvature
+    penalty of smoothing splines, in the L1 norm of the training loss, which tolerates a few
+    sharp bends where a squared penalty would round them off). Points and directions are in the
+    encoded coordinates. Ensembles return the sum of their members' penalties.
+
+    Examples
+    --------
+    >>> class Affine(nn.Module):
+    ...     def forward(self, x, point, snap, t=None):
+    ...         return x @ torch.tensor([2.0, -1.0])
+    >>> d = TrainData(torch.rand(20, 2), torch.arange(20), torch.zeros(20, dtype=torch.long),
+    ...               torch.zeros(20), torch.rand(20))
+    >>> float(curvature_penalty(Affine(), d, torch.arange(20), 0.1)) < 1e-6
+    True
+    """
+    sel = idx[:n_points]
+    pts = data.x[data.point[sel]]
+    m, dim = pts.shape
+    draws = torch.randn((2, m, dim), generator=generator, dtype=pts.dtype).to(pts.device)
+    centre = pts + draws[0] * (step / math.sqrt(dim))
+    e = draws[1] * (step / draws[1].norm(dim=1, keepdim=True).clamp(min=1e-12))
+    x = torch.cat([centre - e, centre, centre + e])
+    f = model(x, None, data.snap[sel].repeat(3), data.t[sel].repeat(3)).unflatten(-1, (3, m))
+    second = f[..., 0, :] - 2 * f[..., 1, :] + f[..., 2, :]
+    return second.abs().mean(-1).sum()
+
+
+def batch_loss(
+    model: nn.Module,
+    data: TrainData,
+    idx: torch.Tensor,
+    cfg: TrainConfig,
+    loss,
+    generator: torch.Generator | None = None,
+    learns: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The training loss of one batch: the members' data losses summed, plus the curvature
+    penalty. ``learns`` (members, observations): where each member may learn (member folds)."""
+    pred = forward_batch(model, data, idx, cfg.input_noise, generator).float()
+    if learns is not None:  # each member's mean loss where it may learn, summed
+        m = learns[:, idx]
+        each = loss(pred, data.y[idx].expand_as(pred), reduction="none") * m
+        lval = (each.sum(1) / m.sum(1).clamp(min=1)).sum()
+    else:
+        # ensembles return (members, N): sum the members' losses
+        lval = loss(pred, data.y[idx].expand_as(pred)) * (pred.shape[0] if pred.dim() == 2 else 1)
+    if cfg.curvature > 0:
+        pen = curvature_penalty(
+            model, data, idx, cfg.curvature_step, generator, cfg.curvature_points
+        )
+        lval = lval + cfg.curvature * pen.float()
+    return lval
 
 
 @torch.no_grad()
@@ -309,9 +383,10 @@ def step_seconds(model: nn.Module, data: TrainData, cfg: TrainConfig, device, st
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr)
     loss = _loss_fn(cfg.loss)
 
+    g = torch.Generator().manual_seed(0)
+
     def step() -> None:
-        pred = forward_batch(net, sub).float()
-        lval = loss(pred, sub.y.expand_as(pred))
+        lval = batch_loss(net, sub, torch.arange(n, device=device), cfg, loss, g)
         opt.zero_grad(set_to_none=True)
         lval.backward()
         opt.step()
@@ -530,16 +605,8 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
                     g["lr"] = cfg.lr * f
                 idx = perm[k * bs : (k + 1) * bs]
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                    pred = forward_batch(model, tr, idx, cfg.input_noise, gen)
-                pred = pred.float()
-                if folds is not None:  # each member's mean loss where it may learn, summed
-                    m = learns[:, idx]
-                    each = loss(pred, tr.y[idx].expand_as(pred), reduction="none") * m
-                    lval = (each.sum(1) / m.sum(1).clamp(min=1)).sum()
-                else:
-                    # ensembles return (members, N): sum the members' losses
-                    lval = loss(pred, tr.y[idx].expand_as(pred)) * (
-                        pred.shape[0] if pred.dim() == 2 else 1
+                    lval = batch_loss(
+                        model, tr, idx, cfg, loss, gen, learns if folds is not None else None
                     )
                 if not torch.isfinite(lval):
                     bad = True
