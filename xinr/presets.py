@@ -295,19 +295,17 @@ def resolve(
             train["epochs"] = max(1, math.ceil(AUTO_STEPS / steps_per_epoch))
     train.update(user_train)
     mkw.update(user_model)
-    # jitter is in neighbour spacings; the training loop takes the displacement in encoded units
-    jitter = train.pop("jitter", 0.0) or 0.0
-    if jitter > 0:
-        if spacing is None:
-            spacing = neighbour_spacing(x)
-        train["input_noise"] = float(jitter * spacing)
+    # jitter is in neighbour spacings (the training loop takes the displacement in encoded units);
     # the curvature penalty's second differences are taken over one neighbour spacing
-    if (train.get("curvature") or 0.0) > 0:
-        if spacing is None:
-            spacing = neighbour_spacing(x)
+    jitter = train.pop("jitter", 0.0) or 0.0
+    curvature = train.pop("curvature", 0.0) or 0.0
+    if (jitter > 0 or curvature > 0) and spacing is None:
+        spacing = neighbour_spacing(x)
+    if jitter > 0:
+        train["input_noise"] = float(jitter * spacing)
+    if curvature > 0:
+        train["curvature"] = curvature
         train["curvature_step"] = float(spacing)
-    else:
-        train.pop("curvature", None)
     mixed = (
         model == MIX_MODEL_NAME and preset == "auto" and times_known and isinstance(ensemble, int)
     )

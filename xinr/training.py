@@ -510,6 +510,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     data = data.to(device)
     tr = data.subset(train_idx.to(device))
     va = data.subset(val_idx.to(device)) if len(val_idx) else None
+    learns = None  # (member folds) where each member may learn; None: everywhere
     if folds is not None:
         # per member: its held-out observations, and which training rows it may learn from
         va_members = [
@@ -605,9 +606,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
                     g["lr"] = cfg.lr * f
                 idx = perm[k * bs : (k + 1) * bs]
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                    lval = batch_loss(
-                        model, tr, idx, cfg, loss, gen, learns if folds is not None else None
-                    )
+                    lval = batch_loss(model, tr, idx, cfg, loss, gen, learns)
                 if not torch.isfinite(lval):
                     bad = True
                     break
