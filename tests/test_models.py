@@ -320,18 +320,43 @@ def test_curvature_is_taken_over_one_neighbour_spacing():
     from xinr import presets
 
     x = torch.rand(300, 3)
-    kw = dict(n_obs=300, n_distinct=300, n_snapshots=1, encoding=None, x=x, user_model={})
+    kw = dict(n_obs=300, n_distinct=300, encoding=None, x=x, user_model={})
     spacing = presets.neighbour_spacing(x)
-    auto = presets.resolve("auto", "mmgn", user_train={"curvature": 0.3}, **kw)
-    assert auto.train["curvature"] == 0.3
+    auto = presets.resolve("auto", "mmgn", n_snapshots=5, user_train={"curvature": 0.7}, **kw)
+    assert auto.train["curvature"] == 0.7
     assert auto.train["curvature_step"] == pytest.approx(spacing)
-    for off in ({}, {"curvature": 0}):  # off unless asked for
-        train = presets.resolve("auto", "mmgn", user_train=off, **kw).train
+    # the auto preset turns it on for a field seen once, and only there
+    single = presets.resolve("auto", "mmgn", n_snapshots=1, user_train={}, **kw).train
+    assert presets.AUTO_SINGLE_CURVATURE > 0
+    assert single["curvature"] == presets.AUTO_SINGLE_CURVATURE
+    assert single["curvature_step"] == pytest.approx(spacing)
+    for n, off in ((5, {}), (1, {"curvature": 0}), (5, {"curvature": 0})):
+        train = presets.resolve("auto", "mmgn", n_snapshots=n, user_train=off, **kw).train
         assert "curvature" not in train and "curvature_step" not in train
-    assert "curvature" not in presets.resolve("paper", "mmgn", user_train={}, **kw).train
-    paper = presets.resolve("paper", "mmgn", user_train={"curvature": 2.0}, **kw)
+    for n in (1, 5):
+        train = presets.resolve("paper", "mmgn", n_snapshots=n, user_train={}, **kw).train
+        assert "curvature" not in train
+    paper = presets.resolve("paper", "mmgn", n_snapshots=1, user_train={"curvature": 2.0}, **kw)
     assert paper.train["curvature"] == 2.0
     assert paper.train["curvature_step"] == pytest.approx(spacing)
+
+
+def test_default_fit_penalises_curvature_only_on_a_field_seen_once():
+    from xinr import presets
+
+    from .conftest import analytic_field
+
+    _, obs = analytic_field()
+    kw = dict(progress=False, seed=0, epochs=2, hidden=16, latent=4, layers=2, ensemble=1)
+    for once in (obs.isel(time=0), obs.isel(time=[1])):  # a map, and a series of one time
+        fitted = once.inr.fit(**kw)
+        assert fitted.train_config_["curvature"] == presets.AUTO_SINGLE_CURVATURE
+        assert fitted.train_config_["curvature_step"] > 0
+        assert f"curvature penalty {presets.AUTO_SINGLE_CURVATURE:g}" in repr(fitted)
+    series = obs.inr.fit(**kw)
+    assert "curvature" not in series.train_config_
+    assert "curvature penalty" not in repr(series)
+    assert "curvature" not in obs.isel(time=0).inr.fit(curvature=0, **kw).train_config_
 
 
 @pytest.mark.parametrize("option", ["jitter", "curvature"])

@@ -130,11 +130,13 @@ class INR:
         spacing, along random directions at random points near the observations
         (:func:`xinr.training.curvature_penalty`; a discrete form of the smoothing spline's
         penalty). Where observations are sparse, a network left alone bends between them in ways
-        the data do not ask for; the penalty makes it take the straighter path. Off (0) in both
-        presets. At 0.3 it helped smooth fields seen once (SST on an ocean model's grid at 5%:
-        25% -> 34% below linear interpolation) and hurt sparse stations on a sharp field (sea
-        ice at 1%: from 4-16% better than linear to 2-6% worse; ``bench/README.md``, session 13).
-        Its extra forward passes make each step slower.
+        the data do not ask for; the penalty makes it take the straighter path. The ``auto``
+        preset uses 0.3 where the field has one snapshot (a map without a time axis, or a series
+        of one time) and 0 otherwise; the ``paper`` preset never. At 0.3 it helped smooth fields
+        seen once (SST on an ocean model's grid at 5%: 25% -> 34% below linear interpolation),
+        was level on average on topography, and hurt sparse stations of a sharp field with time
+        (sea ice at 1%: from 4-16% better than linear to 2-6% worse; ``bench/README.md``,
+        sessions 13 and 14). Its extra forward passes make each step slower.
     residuals : {"idw", "none"}, optional
         What to do with the network's misfits at the observations (observed value minus the
         network's prediction there). ``"idw"`` adds their inverse-distance-weighted interpolation
@@ -542,6 +544,8 @@ class INR:
         if rf is not None:
             rms = float(np.sqrt(np.mean(np.square(rf.residual, dtype=np.float64))))
             misfits = f"added (rms {rms:.4g} {self.attrs_.get('units', '')}".rstrip() + ")"
+        curvature = getattr(self, "train_config_", {}).get("curvature", 0)
+        smooth = f", curvature penalty {curvature:g}" if curvature else ""
         names = self.network_["names"]
         if names:  # a mixture: say of what
             ens += " (" + " + ".join(f"{names.count(n)} {n}" for n in dict.fromkeys(names)) + ")"
@@ -552,7 +556,7 @@ class INR:
             f"  network: {n_par:,} parameters, {self.model_kwargs_}"
             f"{ens}\n"
             f"  training: {len(self.history_)} epochs in {self.fit_seconds_:.1f} s on "
-            f"{self.device_}, final loss {loss}{val}\n"
+            f"{self.device_}, final loss {loss}{val}{smooth}\n"
             f"  misfits at the observations: {misfits}"
         )
 

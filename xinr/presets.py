@@ -10,7 +10,9 @@
     and a global 2 degree field both get filters matched to what the samples can resolve); a
     narrower network (fast on a laptop); a cosine learning-rate schedule over the budget
     (``epochs`` or ``max_time``); 10% of the observed locations held out to keep the best state;
-    training points jittered at each step by 0.3 neighbour spacings (``jitter``); the network's
+    training points jittered at each step by 0.3 neighbour spacings (``jitter``); on a field
+    with one snapshot, a penalty on its second differences between the observations
+    (``curvature``, :data:`AUTO_SINGLE_CURVATURE`); the network's
     misfits at the observations interpolated and added to its predictions (``residuals``,
     :data:`RESIDUALS`).
     Under a ``max_time`` budget, or up to 20,000 observations without one: an ensemble of 6 networks
@@ -85,13 +87,18 @@ AUTO_TRAIN = {
 # spacings (root mean square, in the encoded coordinates; training.forward_batch), so that a network
 # cannot fit the observations with a function that is wild between them: to first order this is
 # a penalty on its gradient (Bishop 1995). Screened at 120 s in bench/README.md, session 9.
-# curvature (INR(curvature=), off in both presets): the training loss can add a weight x the mean
-# absolute second difference of the field over one neighbour spacing near the observations
-# (training.curvature_penalty). Measured at 120 s in bench/README.md, session 13, at weight 0.3 on
-# both seeds of the 24-case table: better on smooth fields seen once (SST on a bipolar grid 5%:
-# -25% -> -34% vs linear; Levitus 1%/1 -41% -> -50% and -57% -> -62%), but sea ice at 1% of fixed
-# positions went from -4% / -16% to +2% / +6% (worse than linear) and the mean over the 48 fits
-# moved by under a point, so it is not a default.
+# curvature: the training loss can add a weight x the mean absolute second difference of the field
+# over one neighbour spacing near the observations (training.curvature_penalty). The auto preset
+# turns it on (AUTO_SINGLE_CURVATURE) only where the field has one snapshot: there no other
+# snapshot shares the spatial basis, and nothing else keeps the network smooth between sparse
+# points. Measured at 120 s in bench/README.md, sessions 13 and 14, at weight 0.3: on fields seen
+# once it gained on smooth fields (Levitus SST 4.5 points on average over 8 cases; SST on a
+# bipolar grid 5%: -25% -> -34% vs linear) and was level on sharp topography on average (etopo
+# +0.1, hsurf +0.8 points over 8 fits each, single cases up to 9 points either way); on five maps
+# never used to choose the rule, -28.0% vs linear against -26.1% without it. With a time axis it
+# lost where snapshots share fixed positions (sea ice 1%/1: -4% / -16% -> +2% / +6%), so it
+# stays off there.
+AUTO_SINGLE_CURVATURE = 0.3
 # Several networks side by side: their average removes much of the noise a single network fits
 # between sparse points. Under a max_time budget the estimator sizes the ensemble to it at any data
 # size (budget_ensemble); without a budget, data above AUTO_ENSEMBLE_MAX_OBS observations train
@@ -293,6 +300,8 @@ def resolve(
             "max_time" not in user_train or n_obs <= AUTO_ENSEMBLE_MAX_OBS
         ):
             train["epochs"] = max(1, math.ceil(AUTO_STEPS / steps_per_epoch))
+        if n_snapshots == 1:
+            train["curvature"] = AUTO_SINGLE_CURVATURE
     train.update(user_train)
     mkw.update(user_model)
     # jitter is in neighbour spacings (the training loop takes the displacement in encoded units);
