@@ -544,7 +544,7 @@ class INR:
         if rf is not None:
             rms = float(np.sqrt(np.mean(np.square(rf.residual, dtype=np.float64))))
             misfits = f"added (rms {rms:.4g} {self.attrs_.get('units', '')}".rstrip() + ")"
-        curvature = getattr(self, "train_config_", {}).get("curvature", 0)
+        curvature = self.train_config_.get("curvature", 0)  # set with model_ by fit and load
         smooth = f", curvature penalty {curvature:g}" if curvature else ""
         names = self.network_["names"]
         if names:  # a mixture: say of what
