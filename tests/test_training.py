@@ -392,6 +392,39 @@ def test_curvature_penalty_is_the_second_difference(a):
     assert pen2.item() == pytest.approx(6 * abs(a) * h * h, rel=1e-3, abs=1e-5)
 
 
+class _CountsRows(_Quadratic):
+    """Records how many points each penalty pass (``point=None``) evaluates."""
+
+    def __init__(self):
+        super().__init__(1.0)
+        self.rows = []
+
+    def forward(self, x, point, snap, t=None):
+        if point is None:
+            self.rows.append(x.shape[0])
+        return super().forward(x, point, snap, t)
+
+
+@pytest.mark.parametrize("points", [None, 10])
+def test_curvature_penalty_is_taken_at_a_capped_share_of_the_batch(points):
+    # the loss takes the penalty at cfg.curvature_points of the batch's observations (3 points
+    # each: the centre and one step either side), however large the batch
+    from xinr.training import _loss_fn, batch_loss
+
+    data = toy_data()
+    n = len(data)
+    cfg = TrainConfig(curvature=0.3, curvature_step=0.05)
+    if points is not None:
+        cfg.curvature_points = points
+    assert cfg.curvature_points < n
+    m = _CountsRows()
+    batch_loss(m, data, torch.arange(n), cfg, _loss_fn("l1"), torch.Generator())
+    assert m.rows == [3 * cfg.curvature_points]
+    m.rows.clear()
+    batch_loss(m, data, torch.arange(5), cfg, _loss_fn("l1"), torch.Generator())
+    assert m.rows == [15]  # a batch smaller than the cap: all of it
+
+
 def test_curvature_penalty_straightens_the_fit_between_observations():
     # 40 noisy observations of a plane: without the penalty the network bends between them
     from xinr.training import curvature_penalty

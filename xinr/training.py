@@ -55,11 +55,12 @@ class TrainConfig:
     # at each step (0: none); see forward_batch
     input_noise: float = 0.0
     # weight of the penalty on the network's second differences between the observations (0: none),
-    # the differences' step in encoded units, and how many points of each batch it is taken at;
-    # see curvature_penalty
+    # the differences' step in encoded units, and how many points of each batch it is taken at
+    # (256: level with 1024 in accuracy, and at 2,000 observations a step costs 1.42x a step
+    # without the penalty instead of 2.38x; bench/README.md, session 15); see curvature_penalty
     curvature: float = 0.0
     curvature_step: float = 0.0
-    curvature_points: int = 1024
+    curvature_points: int = 256
 
 
 @dataclass
@@ -156,7 +157,7 @@ def curvature_penalty(
     idx: torch.Tensor,
     step: float,
     generator: torch.Generator | None = None,
-    n_points: int = 1024,
+    n_points: int = 256,
 ) -> torch.Tensor:
     """Mean absolute second difference of the network's field near the observations ``idx``.
 

@@ -85,6 +85,40 @@ for k, (path, var) in {
     d = xr.open_dataset(f"{ncl}/{path}", decode_times=False)[var].squeeze(drop=True)
     d.name, d.attrs = var.lower(), {"units": d.attrs.get("units", "")}
     out[k] = d
+# Session 15, four more fields never used for tuning: a regional field with a time axis (monthly
+# SST climatology over the tropical Pacific), global surface pressure on a spectral-element
+# model's unstructured grid (12 months; sharp where it follows the mountains), a regional
+# high-resolution topography (every 4th point), and a single global SST anomaly map with land gaps
+d = xr.open_dataset(f"{ncl}/cdf/sstdata_netcdf.nc", decode_times=False).load()
+d = d["sst"].assign_coords(lat=d["lat"], lon=d["lon"]).swap_dims(latitude="lat", longitude="lon")
+d = d.isel(lon=slice(0, 180)).sel(lat=slice(-30, 30), lon=slice(140, 280))
+d.name, d.attrs = "sst", {"units": "degC"}
+out["sst_tropical_pacific"] = d
+d = xr.open_dataset(f"{ncl}/cdf/seam.nc", decode_times=False).load()
+d = (
+    d["ps"]
+    .drop_vars("time")
+    .rename(lat="y", lon="x")
+    .assign_coords(
+        time=np.arange(12.0),
+        lat=(("y", "x"), d["lat2d"].values),
+        lon=(("y", "x"), d["lon2d"].values),
+    )
+)
+# the element edges repeat points: keep each location once, as an unstructured (ncol) field
+d = d.stack(ncol=("y", "x")).reset_index("ncol", drop=True)
+_, first = np.unique(np.round(np.c_[d.lat, d.lon % 360], 4), axis=0, return_index=True)
+d = d.isel(ncol=np.sort(first)).drop_vars(["y", "x"], errors="ignore")
+d.name, d.attrs = "ps", {"units": "Pa"}
+out["ps_seam"] = d
+d = xr.open_dataset(f"{ncl}/cdf/trinidad.nc", decode_times=False)["data"].isel(
+    lat=slice(0, None, 4), lon=slice(0, None, 4)
+)
+d.name, d.attrs = "elevation", {"units": "unknown (feet, by its range)"}
+out["trinidad_topo"] = d.load()
+d = xr.open_dataset(f"{ncl}/cdf/sstanom.robinsonproj.nc", decode_times=False)["SST"].load()
+d.name, d.attrs = "sst_anomaly", {"units": "K"}
+out["sst_anomaly_pmip"] = d
 for k, v in out.items():
     v = v.astype("float32")
     for c in ("lat", "lon"):
