@@ -47,13 +47,9 @@ def main(argv=None):
         times = {c[0]: [] for c in configs}
         for _ in range(a.reps):
             for label, w, k in configs:
-                cfg = TrainConfig(
-                    batch_size=n,
-                    curvature=w,
-                    curvature_step=h,
-                    curvature_points=k or 256,
-                    input_noise=0.3 * h,
-                )
+                cfg = TrainConfig(batch_size=n, curvature=w, curvature_step=h, input_noise=0.3 * h)
+                if k:
+                    cfg.curvature_points = k
                 times[label].append(step_seconds(net, data, cfg, "cpu", steps=a.steps))
         off = statistics.median(times["off"])
         for label, _, _ in configs:

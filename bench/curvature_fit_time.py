@@ -5,20 +5,20 @@
 Fits ``INR()`` at its defaults (no ``max_time``: 1500 steps on small data) to the first snapshot
 of a field sampled as in ``accuracy.py`` (task 1), four times in one process: with the penalty
 off (``curvature=0``), at the default 256 points per batch, at 1024 (the number before session
-15; ``TrainConfig.curvature_points`` is not an ``INR`` keyword, so this script swaps the dataclass
-default), and at 256 again (the repeat shows the machine's noise). Prints one JSON line per fit:
+15; ``TrainConfig.curvature_points`` is not an ``INR`` keyword, so this script adds it to the
+``auto`` preset's training keywords), and at 256 again (the repeat shows the machine's noise). Prints one JSON line per fit:
 fit seconds, members, held-out MSE relative to linear interpolation.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
 import time
 import warnings
+from unittest import mock
 
 import numpy as np
 
@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import accuracy as acc  # noqa: E402
 
 import xinr  # noqa: E402
-import xinr.training as tr  # noqa: E402
+from xinr import presets  # noqa: E402
 
 
 def main(argv=None):
@@ -39,32 +39,28 @@ def main(argv=None):
     mask, held, obs = acc.hide(da, truth, a.ratio, 1, a.seed)
     lin = acc.fill("linear", lat, lon, np.where(mask, truth, np.nan), held)
     base = acc.mse_minmax(lin, truth, held)
-    defaults = tr.TrainConfig.__init__.__defaults__
-    names = [f.name for f in dataclasses.fields(tr.TrainConfig)]
-    at = names.index("curvature_points") - (len(names) - len(defaults))
     runs = [("off", 256, {"curvature": 0}), ("256", 256, {}), ("1024", 1024, {}), ("256", 256, {})]
-    try:
-        for label, points, kw in runs:
-            tr.TrainConfig.__init__.__defaults__ = defaults[:at] + (points,) + defaults[at + 1 :]
-            t0 = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fitted = xinr.INR(progress=False, seed=a.seed, **kw).fit(obs)
-            t = time.perf_counter() - t0
-            pred = fitted.reconstruct().transpose(*order).values.reshape(truth.shape[0], -1)
-            rel = 100 * (acc.mse_minmax(pred, truth, held) / base - 1)
-            row = {
-                "field": a.field,
-                "ratio": a.ratio,
-                "observations": int(mask.sum()),
-                "penalty": label,
-                "fit_s": round(t, 1),
-                "members": fitted.ensemble_,
-                "mse_vs_linear_pct": round(rel, 1),
-            }
-            print(json.dumps(row), flush=True)
-    finally:
-        tr.TrainConfig.__init__.__defaults__ = defaults
+    for label, points, kw in runs:
+        t0 = time.perf_counter()
+        with (
+            warnings.catch_warnings(),
+            mock.patch.dict(presets.AUTO_TRAIN, curvature_points=points),
+        ):
+            warnings.simplefilter("ignore")
+            fitted = xinr.INR(progress=False, seed=a.seed, **kw).fit(obs)
+        t = time.perf_counter() - t0
+        pred = fitted.reconstruct().transpose(*order).values.reshape(truth.shape[0], -1)
+        rel = 100 * (acc.mse_minmax(pred, truth, held) / base - 1)
+        row = {
+            "field": a.field,
+            "ratio": a.ratio,
+            "observations": int(mask.sum()),
+            "penalty": label,
+            "fit_s": round(t, 1),
+            "members": fitted.ensemble_,
+            "mse_vs_linear_pct": round(rel, 1),
+        }
+        print(json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import os
 import sys
 import time
 import warnings
+from unittest import mock
 
 import numpy as np
 import torch
@@ -39,7 +40,7 @@ import xinr  # noqa: E402
 import xinr.estimator as est  # noqa: E402
 from xinr.benchmark import mse_minmax  # noqa: E402
 from xinr.classical import fill  # noqa: E402
-from xinr.training import member_folds_apply  # noqa: E402
+from xinr.training import location_means, member_folds_apply  # noqa: E402
 
 
 def own_location_errors(net, data, res) -> list[np.ndarray]:
@@ -50,10 +51,7 @@ def own_location_errors(net, data, res) -> list[np.ndarray]:
             rows = res.held_out[res.held_out_member == i]
             p = m.eval()(data.x, data.point[rows], data.snap[rows], data.t[rows]).float()
             e = (p - data.y[rows]).abs().double()
-            _, inv = torch.unique(data.point[rows], return_inverse=True)
-            sums = torch.zeros(int(inv.max()) + 1, dtype=e.dtype).index_add_(0, inv, e)
-            counts = torch.zeros_like(sums).index_add_(0, inv, torch.ones_like(e))
-            out.append((sums / counts).numpy())
+            out.append(location_means(e[None], data.point[rows])[0].numpy())
     return out
 
 
@@ -100,9 +98,8 @@ def main(argv=None) -> None:
         captured.update(data=data, res=res)
         return res
 
-    est.train = keep_result
     t0 = time.perf_counter()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), mock.patch.object(est, "train", keep_result):
         warnings.simplefilter("ignore")
         f = xinr.INR(progress=False, seed=a.seed, max_time=a.budget).fit(obs)
     t_fit = time.perf_counter() - t0
@@ -113,7 +110,7 @@ def main(argv=None) -> None:
         return
     err = np.array([h["val_members"] for h in checks], dtype=float).min(0)
     n_loc = int(mask.any(0).sum())
-    folds = member_folds_apply(True, 0.1, n_loc, f.ensemble_)
+    folds = member_folds_apply(True, f.train_config_["validation"], n_loc, f.ensemble_)
     misfits = f.residuals_
 
     def vs_linear(w, with_misfits) -> float:

@@ -273,12 +273,9 @@ def member_weights(errors: torch.Tensor, groups: torch.Tensor | None = None, z: 
     if e.dim() != 2 or e.shape[1] < 2 or not torch.isfinite(e).all():
         return uniform
     if groups is not None:
-        uniq, inv = torch.unique(groups.cpu(), return_inverse=True)
-        if len(uniq) < 2:
+        if len(torch.unique(groups)) < 2:
             return uniform
-        sums = torch.zeros(k, len(uniq), dtype=e.dtype).index_add_(1, inv, e)
-        counts = torch.zeros(len(uniq), dtype=e.dtype).index_add_(0, inv, torch.ones_like(e[0]))
-        e = sums / counts
+        e = location_means(e, groups)
     best = int(e.mean(1).argmin())
     d = e - e[best]
     n = e.shape[1]
@@ -286,6 +283,22 @@ def member_weights(errors: torch.Tensor, groups: torch.Tensor | None = None, z: 
     keep = d.mean(1) <= z * se
     keep[best] = True
     return (keep.double() / keep.sum()).float()
+
+
+def location_means(errors: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    """Mean of ``errors`` (members, n) over the observations of each location in ``groups`` (n,):
+    shape (members, locations), locations in sorted order.
+
+    Examples
+    --------
+    >>> location_means(torch.tensor([[1.0, 3.0, 5.0]]), torch.tensor([7, 2, 7]))
+    tensor([[3., 3.]])
+    """
+    uniq, inv = torch.unique(groups.cpu(), return_inverse=True)
+    e = torch.as_tensor(errors)
+    sums = torch.zeros(e.shape[0], len(uniq), dtype=e.dtype).index_add_(1, inv, e.cpu())
+    counts = torch.zeros(len(uniq), dtype=e.dtype).index_add_(0, inv, torch.ones_like(e[0].cpu()))
+    return sums / counts
 
 
 # Fewer held-out locations than this cannot tell ensemble members apart (the selection test's
