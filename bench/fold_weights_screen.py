@@ -21,25 +21,17 @@ case, so the rules are compared on the same members.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import time
-import warnings
-from unittest import mock
 
 import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from accuracy import hide, load_field, snapshot_matrix  # noqa: E402
+from offline_fit import case_parser, emit, fit_case  # noqa: E402
 
-import xinr  # noqa: E402
-import xinr.estimator as est  # noqa: E402
-from xinr.benchmark import mse_minmax  # noqa: E402
-from xinr.classical import fill  # noqa: E402
 from xinr.training import location_means, member_folds_apply  # noqa: E402
 
 
@@ -78,31 +70,11 @@ def rules(err: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("field")
-    p.add_argument("ratio", type=float)
-    p.add_argument("task", type=int)
-    p.add_argument("seed", type=int)
-    p.add_argument("--budget", type=float, default=120.0)
-    p.add_argument("--json", default=None)
-    a = p.parse_args(argv)
-    da, order, lat, lon, truth = snapshot_matrix(load_field(a.field))
-    S = truth.shape[0]
-    mask, held, obs = hide(da, truth, a.ratio, a.task, a.seed)
-    e_lin = mse_minmax(fill("linear", lat, lon, np.where(mask, truth, np.nan), held), truth, held)
-    captured = {}
-    train = est.train
-
-    def keep_result(net, data, cfg, device):
-        res = train(net, data, cfg, device)
-        captured.update(data=data, res=res)
-        return res
-
+    a = case_parser(__doc__).parse_args(argv)
     t0 = time.perf_counter()
-    with warnings.catch_warnings(), mock.patch.object(est, "train", keep_result):
-        warnings.simplefilter("ignore")
-        f = xinr.INR(progress=False, seed=a.seed, max_time=a.budget).fit(obs)
+    case = fit_case(a)
     t_fit = time.perf_counter() - t0
+    f, mask = case.fitted, case.mask
     net = f.model_
     checks = [h for h in f.history_ if "val_members" in h]
     if len(getattr(net, "members", ())) < 2 or not checks:
@@ -116,8 +88,7 @@ def main(argv=None) -> None:
     def vs_linear(w, with_misfits) -> float:
         net.weights.copy_(torch.as_tensor(w, dtype=net.weights.dtype))
         f.residuals_ = misfits if with_misfits else None
-        pred = f.reconstruct().transpose(*order).values.reshape(S, -1)
-        return 100 * (mse_minmax(pred, truth, held) / e_lin - 1)
+        return case.vs_linear()
 
     w0 = net.weights.clone()
     row = {
@@ -137,9 +108,9 @@ def main(argv=None) -> None:
     alone = {i: vs_linear(np.eye(len(err))[i], False) for i in range(len(err))}
     row["member_alone"] = [round(alone[i], 1) for i in range(len(err))]
     ways = rules(err)
-    res = captured.get("res")
+    res = case.result
     if folds and res is not None and res.held_out_member is not None:
-        loc_err = own_location_errors(net, captured["data"], res)
+        loc_err = own_location_errors(net, case.data, res)
         row["own_locations"] = [len(e) for e in loc_err]
         ways["unpaired"] = unpaired(loc_err)
         row["unpaired_weights"] = ways["unpaired"].round(3).tolist()
@@ -149,10 +120,7 @@ def main(argv=None) -> None:
             row[name + "+misfits"] = round(vs_linear(w, True), 1)
     net.weights.copy_(w0)
     f.residuals_ = misfits
-    print(json.dumps(row), flush=True)
-    if a.json:
-        with open(a.json, "a") as fh:
-            fh.write(json.dumps(row) + "\n")
+    emit(row, a.json)
 
 
 if __name__ == "__main__":

@@ -95,6 +95,44 @@ def test_auto_ensemble_members_start_at_spread_frequencies():
     assert presets.resolve("auto", "mmgn", user_model={}, ensemble=1, **kw).members is None
 
 
+def test_cross_fitting_when_asked_trains_scales_x_folds_where_locations_are_few(monkeypatch):
+    from xinr import presets
+    from xinr.training import MIN_SELECTION_LOCATIONS
+
+    x = torch.rand(150, 2)
+    kw = dict(n_obs=300, n_snapshots=2, encoding=None, x=x, user_model={}, user_train={})
+    # off by default (session 16's screen): the member folds' 6 members
+    assert presets.AUTO_CROSS is None
+    default = presets.resolve("auto", "mmgn", n_distinct=150, **kw)
+    assert default.ensemble == presets.AUTO_ENSEMBLE and "cross_folds" not in default.train
+    n_scales, n_folds = 3, 4
+    monkeypatch.setattr(presets, "AUTO_CROSS", (n_scales, n_folds))
+    few = presets.resolve("auto", "mmgn", n_distinct=150, **kw)  # 15 would be held out: < 20
+    assert few.ensemble == n_scales * n_folds and few.train["cross_folds"] == n_folds
+    scales = [m["input_scale"] / few.model["input_scale"] for m in few.members]
+    _, lo, hi = presets.AUTO_SPREAD["mmgn"]
+    each = [lo * (hi / lo) ** (j / (n_scales - 1)) for j in range(n_scales)]
+    assert scales == pytest.approx([s for s in each for _ in range(n_folds)])
+    # enough locations to select by: the plain ensemble, with one held-out set
+    many = presets.resolve("auto", "mmgn", n_distinct=300, **kw)
+    assert many.ensemble == presets.AUTO_ENSEMBLE and "cross_folds" not in many.train
+    # too few for folds of MIN_SELECTION_LOCATIONS each: each member holds out its own 10%
+    least = n_folds * MIN_SELECTION_LOCATIONS
+    assert presets.resolve("auto", "mmgn", n_distinct=least, **kw).ensemble == n_scales * n_folds
+    fewest = presets.resolve("auto", "mmgn", n_distinct=least - 1, **kw)
+    assert fewest.ensemble == presets.AUTO_ENSEMBLE and "cross_folds" not in fewest.train
+    # not where the user fixes the ensemble, the frequency, the folds or the model mixture
+    assert (
+        "cross_folds" not in presets.resolve("auto", "mmgn", n_distinct=150, ensemble=6, **kw).train
+    )
+    own = {**kw, "user_model": {"input_scale": 5.0}}
+    assert presets.resolve("auto", "mmgn", n_distinct=150, **own).ensemble == presets.AUTO_ENSEMBLE
+    no_folds = {**kw, "user_train": {"member_folds": False}}
+    assert presets.resolve("auto", "mmgn", n_distinct=150, **no_folds).ensemble == 6
+    assert presets.resolve("auto", "mix", n_distinct=150, **kw).ensemble == 6
+    assert presets.resolve("paper", "mmgn", n_distinct=150, **kw).ensemble == 1
+
+
 def test_auto_caps_steps_on_small_data_under_a_budget():
     # a time budget on a few hundred points must not turn into tens of thousands of steps
     from xinr import presets
@@ -125,7 +163,8 @@ def test_auto_ensemble_on_larger_data_only_under_a_time_budget(monkeypatch):
     assert presets.resolve("auto", "mmgn", n_obs=n, user_train={"epochs": 5}, **kw).ensemble == 1
     assert presets.resolve("paper", "mmgn", n_obs=n, user_train=budget, **kw).ensemble == 1
     # in a fit: data "above the limit" (lowered here), steps timed as fast: the budget decides
-    _, obs = analytic_field(nt=2, nlat=10, nlon=20, holes=0.3)
+    # (300 places: enough to select members by, so no cross-fitting)
+    _, obs = analytic_field(nt=2, nlat=10, nlon=30, holes=0.3)
     monkeypatch.setattr(presets, "AUTO_ENSEMBLE_MAX_OBS", 100)
     monkeypatch.setattr(est, "step_seconds", lambda *a, **k: 1e-6)
     small = dict(hidden=8, latent=4, progress=False, seed=0)

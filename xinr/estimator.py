@@ -501,7 +501,9 @@ class INR:
         if not cfg.max_time:
             return setup.ensemble
         n_loc = len(torch.unique(data.point))
-        n_train = training_rows(len(data), cfg.validation, cfg.member_folds, n_loc, setup.ensemble)
+        n_train = training_rows(
+            len(data), cfg.validation, cfg.member_folds, n_loc, setup.ensemble, cfg.cross_folds
+        )
         per_epoch = math.ceil(n_train / max(1, min(int(cfg.batch_size), n_train)))
         cap = cfg.epochs * per_epoch if cfg.epochs else math.inf
         # timed on a batch of the epoch's mean size (8192 + 3168 observations: two of 5680)
@@ -782,7 +784,8 @@ def _check_misfits(result, net, at_observations, pred, lat, lon, point, obs, bou
         preds, masks = pred[None, rows], (member == -1)[None]
     else:
         preds = np.stack([at_observations(m, rows) for m in net.members])
-        masks = member[None, :] == np.arange(len(preds))[:, None]
+        fold = np.arange(len(preds)) if result.member_fold is None else result.member_fold.numpy()
+        masks = member[None, :] == fold[:, None]  # what each member held out
     check = held_out_check(
         lat,
         lon,

@@ -1,0 +1,85 @@
+"""Shared by the offline screens (``fold_weights_screen.py``, ``cross_groups.py``): one case of
+``accuracy.py``'s protocol, fitted once at the defaults with the training loop's result kept, so
+that a screen can re-weigh the same members without refitting."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+from unittest import mock
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from accuracy import hide, load_field, snapshot_matrix  # noqa: E402
+
+import xinr  # noqa: E402
+import xinr.estimator as est  # noqa: E402
+from xinr.benchmark import mse_minmax  # noqa: E402
+from xinr.classical import fill  # noqa: E402
+
+
+def case_parser(doc: str) -> argparse.ArgumentParser:
+    """``FIELD RATIO TASK SEED [--budget S] [--json FILE]``, described by the script's doc."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("field")
+    p.add_argument("ratio", type=float)
+    p.add_argument("task", type=int)
+    p.add_argument("seed", type=int)
+    p.add_argument("--budget", type=float, default=120.0)
+    p.add_argument("--json", default=None)
+    return p
+
+
+@dataclass
+class Case:
+    """A fitted case: the hidden points' truth, linear interpolation's MSE there, the fit, and
+    the training loop's data and result."""
+
+    order: tuple
+    truth: np.ndarray
+    mask: np.ndarray
+    held: np.ndarray
+    e_lin: float
+    fitted: xinr.INR
+    data: object
+    result: object
+
+    def vs_linear(self) -> float:
+        """The fit's MSE (min-max normalised) on the hidden points, in % relative to linear."""
+        n_snap = self.truth.shape[0]
+        pred = self.fitted.reconstruct().transpose(*self.order).values.reshape(n_snap, -1)
+        return 100 * (mse_minmax(pred, self.truth, self.held) / self.e_lin - 1)
+
+
+def fit_case(a: argparse.Namespace) -> Case:
+    """Hide the case's points, score linear interpolation, fit ``INR()`` at its defaults under
+    ``a.budget`` seconds, and keep what the training loop returned."""
+    da, order, lat, lon, truth = snapshot_matrix(load_field(a.field))
+    mask, held, obs = hide(da, truth, a.ratio, a.task, a.seed)
+    e_lin = mse_minmax(fill("linear", lat, lon, np.where(mask, truth, np.nan), held), truth, held)
+    captured = {}
+    train = est.train
+
+    def keep_result(net, data, cfg, device):
+        res = train(net, data, cfg, device)
+        captured.update(data=data, res=res)
+        return res
+
+    with warnings.catch_warnings(), mock.patch.object(est, "train", keep_result):
+        warnings.simplefilter("ignore")
+        f = xinr.INR(progress=False, seed=a.seed, max_time=a.budget).fit(obs)
+    return Case(order, truth, mask, held, e_lin, f, captured.get("data"), captured.get("res"))
+
+
+def emit(row: dict, path: str | None) -> None:
+    """Print a screen's row as a JSON line, and append it to ``path`` where given."""
+    print(json.dumps(row), flush=True)
+    if path:
+        with open(path, "a") as fh:
+            fh.write(json.dumps(row) + "\n")
