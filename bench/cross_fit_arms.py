@@ -14,25 +14,22 @@ screen (bench/README.md) ran both arms this way.
 from __future__ import annotations
 
 import os
-import runpy
 import sys
 from unittest import mock
 
-from xinr import presets
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from offline_fit import run_accuracy  # noqa: E402
+
+from xinr import presets  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in ("on", "off"):
         raise SystemExit("usage: cross_fit_arms.py {on,off} [accuracy.py arguments ...]")
-    arm, rest = argv[0], argv[1:]
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "accuracy.py")
-    cross = (3, 4) if arm == "on" else None
-    with (
-        mock.patch.object(presets, "AUTO_CROSS", cross),
-        mock.patch.object(sys, "argv", [script, *rest]),
-    ):
-        runpy.run_path(script, run_name="__main__")
+    cross = (3, 4) if argv[0] == "on" else None
+    run_accuracy(argv[1:], mock.patch.object(presets, "AUTO_CROSS", cross))
 
 
 if __name__ == "__main__":

@@ -10,19 +10,21 @@ restored on exit.
 from __future__ import annotations
 
 import os
-import runpy
 import sys
 from unittest import mock
 
-from xinr import presets
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from offline_fit import run_accuracy  # noqa: E402
+
+from xinr import presets  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "accuracy.py")
-    rest = list(sys.argv[1:] if argv is None else argv)
     low = {"mmgn": ("input_scale", 0.3, 1.5)}
-    with mock.patch.dict(presets.AUTO_SPREAD, low), mock.patch.object(sys, "argv", [script, *rest]):
-        runpy.run_path(script, run_name="__main__")
+    run_accuracy(
+        list(sys.argv[1:] if argv is None else argv), mock.patch.dict(presets.AUTO_SPREAD, low)
+    )
 
 
 if __name__ == "__main__":

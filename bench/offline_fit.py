@@ -1,12 +1,15 @@
-"""Shared by the offline screens (``fold_weights_screen.py``, ``cross_groups.py``): one case of
-``accuracy.py``'s protocol, fitted once at the defaults with the training loop's result kept, so
-that a screen can re-weigh the same members without refitting."""
+"""Shared by the screens: one case of ``accuracy.py``'s protocol, fitted once at the defaults with
+the training loop's result kept, so that an offline screen (``fold_weights_screen.py``,
+``cross_groups.py``) can re-weigh the same members without refitting; and ``accuracy.py`` run
+with a preset patched (``cross_fit_arms.py``, ``low_spread_arm.py``)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import runpy
 import sys
 import warnings
 from dataclasses import dataclass
@@ -83,3 +86,14 @@ def emit(row: dict, path: str | None) -> None:
     if path:
         with open(path, "a") as fh:
             fh.write(json.dumps(row) + "\n")
+
+
+def run_accuracy(args: list[str], *patches) -> None:
+    """Run ``accuracy.py`` with ``args`` as its command line, inside the context managers
+    ``patches`` (e.g. ``mock.patch.object(presets, ...)``), all undone on exit."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "accuracy.py")
+    with contextlib.ExitStack() as stack:
+        for patch in patches:
+            stack.enter_context(patch)
+        stack.enter_context(mock.patch.object(sys, "argv", [script, *args]))
+        runpy.run_path(script, run_name="__main__")

@@ -773,7 +773,7 @@ def _check_misfits(result, net, at_observations, pred, lat, lon, point, obs, bou
     each member at its own where each member held out its own (member folds). ``added`` says
     whether the correction stays: unless it clearly raised the error there
     (:func:`residuals.correction_declined`)."""
-    member = np.full(len(obs), -2)  # -2: trained on; -1: held out from all; else the member
+    member = np.full(len(obs), -2)  # -2: trained on; -1: held out from all; else its fold
     member[result.held_out.numpy()] = (
         -1 if result.held_out_member is None else result.held_out_member.numpy()
     )
@@ -784,8 +784,7 @@ def _check_misfits(result, net, at_observations, pred, lat, lon, point, obs, bou
         preds, masks = pred[None, rows], (member == -1)[None]
     else:
         preds = np.stack([at_observations(m, rows) for m in net.members])
-        fold = np.arange(len(preds)) if result.member_fold is None else result.member_fold.numpy()
-        masks = member[None, :] == fold[:, None]  # what each member held out
+        masks = member[None, :] == result.member_fold.numpy()[:, None]  # what each held out
     check = held_out_check(
         lat,
         lon,

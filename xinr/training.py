@@ -98,11 +98,10 @@ class TrainResult:
     seconds: float = 0.0
     member_val: list[float] | None = None
     # the observations held out (rows of the data given to train), and in the member-fold regime
-    # the member that held out each of them (None: shared by every member)
+    # the fold of each of them and the fold each member holds out (member folds: member i holds
+    # out fold i; cross-fitting: fold i % cross_folds); None: shared by every member
     held_out: torch.Tensor | None = None
     held_out_member: torch.Tensor | None = None
-    # (cross-fitting) held_out_member is then the fold of each held-out observation, and this
-    # the fold each member holds out
     member_fold: torch.Tensor | None = None
 
 
@@ -548,18 +547,17 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     # the fold each member holds out (member folds: its own; cross-fitting: i % cross_folds)
     member_fold = torch.arange(k_members)
     cross = int(cfg.cross_folds or 0)
-    if cfg.member_folds and cfg.member_weights == "validation" and k_members > 1:
-        if 1 < cross < k_members and k_members % cross == 0:
-            folds = split_cross_folds(cross, gen, data.point)
-        if folds is not None:
-            member_fold = member_fold % cross
-        else:
-            cross = 0
+    by_member = cfg.member_folds and cfg.member_weights == "validation" and k_members > 1
+    if by_member and 1 < cross < k_members and k_members % cross == 0:
+        folds = split_cross_folds(cross, gen, data.point)
+    if folds is not None:
+        member_fold = member_fold % cross
+    else:
+        cross = 0
+        if by_member:
             n_loc = len(torch.unique(data.point))  # only here: costly on millions of observations
             if member_folds_apply(cfg.member_folds, cfg.validation, n_loc, k_members):
                 folds = split_member_folds(len(data), cfg.validation, k_members, gen, data.point)
-    else:
-        cross = 0
     if folds is None:
         train_idx, val_idx = split_validation(len(data), cfg.validation, gen, data.point)
     else:  # every observation trains; each member skips its own held-out locations
@@ -568,17 +566,20 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     res = TrainResult()
     if len(val_idx):
         res.held_out = val_idx.cpu()
-        res.held_out_member = None if folds is None else folds[val_idx].cpu()
-        res.member_fold = member_fold if cross else None
+        if folds is not None:
+            res.held_out_member, res.member_fold = folds[val_idx].cpu(), member_fold
     data = data.to(device)
     tr = data.subset(train_idx.to(device))
     va = data.subset(val_idx.to(device)) if len(val_idx) else None
     learns = None  # (member folds) where each member may learn; None: everywhere
     if folds is not None:
         # per member: its held-out observations, and which training rows it may learn from
-        va_members = [
-            data.subset(val_idx[folds[val_idx] == int(f)].to(device)) for f in member_fold
-        ]
+        # (one subset per fold: under cross-fitting several members share it)
+        per_fold = {
+            f: data.subset(val_idx[folds[val_idx] == f].to(device))
+            for f in member_fold.unique().tolist()
+        }
+        va_members = [per_fold[f] for f in member_fold.tolist()]
         learns = folds[train_idx].to(device)[None, :] != member_fold.to(device)[:, None]
     model.to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
