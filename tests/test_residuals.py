@@ -157,11 +157,35 @@ def test_held_out_check_scores_the_correction_where_nothing_was_observed():
     assert c["locations"] == 60 and c["observations"] == 180
     assert c["network"] == pytest.approx(np.mean((value - pred)[held] ** 2))
     assert c["corrected"] < 0.1 * c["network"]
+    assert c["scale"] > 0.9  # (almost) all of the correction
     # a network off by noise, independent from place to place: the neighbours' misfits say
     # nothing about a held-out place, and adding them raises the error there
     noise = lambda la, lo, rng: rng.normal(size=la.size)  # noqa: E731
     c = held_out_check(*_check_case(noise), 3)
     assert c["corrected"] > c["network"]
+    assert c["scale"] < 0.5
+
+
+def _by_snapshot(held, snap):
+    """(snapshot, its held-out observations) pairs."""
+    return [(int(s), held & (snap == s)) for s in np.unique(snap)]
+
+
+def test_held_out_check_scale_is_the_least_squares_share():
+    # a network off by a constant 1 everywhere: the correction at the held-out places is about 1
+    # too (a little less where it fades); with the values there only 0.25 above the network, about
+    # a quarter of it is best
+    lat, lon, point, snap, value, pred, held = _check_case(lambda la, lo, rng: 1.0 + 0 * la)
+    c = held_out_check(lat, lon, point, snap, value, pred, held, 3)
+    assert c["scale"] == 1.0 and c["corrected"] < 0.01 * c["network"]
+    part = np.where(held, value - 0.75, value)  # held-out values only 0.25 above the network
+    c = held_out_check(lat, lon, point, snap, part, pred, held, 3)
+    field = ResidualField(lat, lon, point[~held], snap[~held], np.ones((~held).sum()), 3)
+    fix = np.concatenate(
+        [field(lat[point[h]], lon[point[h]], s) for s, h in _by_snapshot(held, snap)]
+    )
+    assert 0.5 < fix.min() and fix.max() <= 1.0  # less than all of it where it fades
+    assert c["scale"] == pytest.approx(0.25 * fix.mean() / np.mean(fix**2), rel=1e-6)
 
 
 def test_held_out_check_per_network_and_bounded():

@@ -194,8 +194,11 @@ class INR:
         The held-out check behind the preset's choice of ``residuals``: ``locations`` and
         ``observations`` held out, the mean squared error there of the ``network`` alone and
         ``corrected`` (with the misfits of the other observations added), ``se`` (the standard
-        error of their difference, from its mean per location; for information, the decision
-        does not use it), and whether the misfits were ``added``. None where no check was made.
+        error of their difference, from its mean per location) and ``scale`` (the share of the
+        correction, in [0, 1], that minimised the error there), both for information (the
+        decision uses neither: on the benchmark's fields neither was a better guide at the
+        hidden points, bench/README.md, session 17), and whether the misfits were ``added``.
+        None where no check was made.
     declined_residuals_ : xinr.residuals.ResidualField or None
         The misfits the check declined to add (not saved with the model); assign them to
         ``residuals_`` to add them anyway.

@@ -231,8 +231,9 @@ def held_out_check(
     -------
     dict
         ``locations`` and ``observations`` held out (over all networks), the mean squared error
-        there of the ``network`` alone and ``corrected``, and ``se``, the standard error of
-        their difference (from its mean per location).
+        there of the ``network`` alone and ``corrected``, ``se``, the standard error of
+        their difference (from its mean per location), and ``scale``, the share of the
+        correction (in [0, 1]) that would have minimised the mean squared error there.
 
     Examples
     --------
@@ -240,8 +241,8 @@ def held_out_check(
     >>> value = np.array([0.0, 1.0, 2.0, 3.0, 4.0])  # a network that is off by +1 throughout
     >>> held = np.array([False, True, False, True, False])
     >>> c = held_out_check(lat, lon, np.arange(5), np.zeros(5, int), value, value - 1, held, 1)
-    >>> c["locations"], c["network"], round(c["corrected"], 3)
-    (2, 1.0, 0.0)
+    >>> c["locations"], c["network"], round(c["corrected"], 3), round(c["scale"], 3)
+    (2, 1.0, 0.0, 1.0)
     """
     point = np.asarray(point, dtype=np.int64)
     snap = np.asarray(snap, dtype=np.int64)
@@ -249,7 +250,7 @@ def held_out_check(
     preds = np.atleast_2d(np.asarray(preds, dtype=np.float64))
     held = np.atleast_2d(np.asarray(held, dtype=bool))
     lo, hi = bounds if bounds is not None else (None, None)
-    where, e_net, e_corr = [], [], []  # per held-out observation: place, squared errors
+    where, e_net, e_corr, cross, spread = [], [], [], [], []  # per held-out observation
     for pred, h in zip(preds, held, strict=True):
         idx = np.flatnonzero(h & np.isin(snap, checked_snapshots(snap[h], max_snapshots)))
         if idx.size == 0:
@@ -266,10 +267,21 @@ def held_out_check(
             where.append(point[g])
             e_net.append((value[g] - pred[g]) ** 2)
             e_corr.append((value[g] - fixed) ** 2)
+            cross.append((value[g] - pred[g]) * (fixed - pred[g]))
+            spread.append((fixed - pred[g]) ** 2)
     if not where:
         nan = float("nan")
-        return {"locations": 0, "observations": 0, "network": nan, "corrected": nan, "se": nan}
+        return {
+            "locations": 0,
+            "observations": 0,
+            "network": nan,
+            "corrected": nan,
+            "se": nan,
+            "scale": nan,
+        }
     where, e_net, e_corr = np.concatenate(where), np.concatenate(e_net), np.concatenate(e_corr)
+    spread = float(np.concatenate(spread).mean())
+    scale = float(np.clip(np.concatenate(cross).mean() / spread, 0.0, 1.0)) if spread > 0 else 1.0
     # the standard error of the change, from its mean per location (observations at one place
     # are not independent)
     places, inv = np.unique(where, return_inverse=True)
@@ -281,6 +293,7 @@ def held_out_check(
         "network": float(e_net.mean()),
         "corrected": float(e_corr.mean()),
         "se": se,
+        "scale": scale,
     }
 
 
