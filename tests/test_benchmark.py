@@ -55,3 +55,40 @@ def test_default_fit_beats_linear_on_smooth_field_with_time():
     lat, lon = np.meshgrid(truth.lat, truth.lon, indexing="ij")
     lin = fill("linear", lat.ravel(), lon.ravel(), np.where(mask, values, np.nan), held)
     assert mse_minmax(pred, values, held) < 0.8 * mse_minmax(lin, values, held)
+
+
+def test_misfit_margin_audit_reads_fits_and_scores_margins(tmp_path, capsys):
+    import json
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "bench"))
+    from misfit_margin_audit import read_fits, report
+
+    def rows(field, seed, reading, net, idw):
+        base = {"field": field, "ratio": 0.05, "task": 1, "seed": seed, "budget": 120}
+        check = {"locations": 40, "network": 1.0, "corrected": 1 + reading / 100}
+        return [
+            {**base, "method": "linear", "mse_minmax": 1.0},
+            {**base, "method": "xinr_net", "mse_minmax": net},
+            {**base, "method": "xinr_idw", "mse_minmax": idw},
+            {**base, "method": "xinr", "mse_minmax": idw, "misfit_check": check},
+        ]
+
+    # with time: misfits that cost 10 points at a reading of +7%, and help by 5 at +3%; a fit
+    # with too few held-out locations and a run with extra keywords are left out
+    lines = rows("coads_slp", 0, 7.0, 0.7, 0.8) + rows("coads_slp", 1, 3.0, 0.7, 0.65)
+    few = rows("fice", 0, 50.0, 0.5, 0.9)
+    few[-1]["misfit_check"]["locations"] = 5
+    tuned = rows("fice", 1, 50.0, 0.5, 0.9)
+    tuned[-1]["set"] = {"curvature": 0.3}
+    path = tmp_path / "r.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines + few + tuned) + "not json\n")
+    fits = read_fits([str(path)])
+    assert len(fits) == 2 and all(f["time"] for f in fits)
+    assert sorted(round(f["gain"], 6) for f in fits) == [-5.0, 10.0]
+    report(fits)
+    out = capsys.readouterr().out
+    # a 5% margin declines the fit at +7% (10 points saved against the 10% margin), 0% both
+    assert "+5.0%         1" in out and "-10.0" in out
+    assert "+0.0%         2" in out and "-5.0" in out

@@ -1,0 +1,117 @@
+"""Audit of the misfit check's margin on every recorded fit, no new fits.
+
+    python bench/misfit_margin_audit.py [bench/results/*.jsonl]
+
+Every ``accuracy.py`` run records, per xinr fit, the held-out check (``misfit_check``) and the same
+fit scored with its network alone (``xinr_net``) and with its misfits added whatever the check
+said (``xinr_idw``). This reads all such fits at the defaults (rows without ``--set``, with at
+least ``MIN_CHECK_LOCATIONS`` held-out locations), splits them into fields with time and single
+snapshots, and prints, for margins from -5% to +20%, how many fits a check with that margin would
+decline and the change, in points of MSE vs linear summed over the fits, against the default
+margin (negative: better). It also prints what the misfits did at the hidden points by the
+check's reading. The fits come from many sessions' defaults, and several repeat a case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+from collections import defaultdict
+
+import numpy as np
+
+from xinr.residuals import CHECK_MARGIN, MIN_CHECK_LOCATIONS
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# fields with a time axis; the January maps of ``unseen_single_*`` runs are single snapshots
+WITH_TIME = {
+    "sample",
+    "coads_sst",
+    "coads_slp",
+    "coads_wspd",
+    "coads_vwnd",
+    "coads_airt",
+    "fice",
+    "navy_uwnd",
+    "navy_uwnd_132",
+    "ncl_tas",
+    "ncl_hgt",
+    "ncl_uas",
+    "ps_seam",
+    "sst_tropical_pacific",
+    "ocean_temp",
+}
+MARGINS = (-5.0, -2.5, 0.0, 2.5, 5.0, 7.5, 10.0, 15.0, 20.0)
+
+
+def read_fits(paths: list[str]) -> list[dict]:
+    """One record per default xinr fit that has its check, network-alone and all-misfits rows."""
+    fits = []
+    for path in paths:
+        groups: dict[tuple, dict] = defaultdict(dict)
+        with open(path) as fh:
+            for line in fh:
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    continue
+                if not isinstance(r, dict) or "method" not in r or "mse_minmax" not in r:
+                    continue
+                key = (r.get("field"), r.get("ratio"), r.get("task"), r.get("seed"))
+                key += (json.dumps(r.get("set")), r.get("budget"))
+                groups[key][r["method"]] = r
+        for key, m in groups.items():
+            if not all(k in m for k in ("xinr", "xinr_net", "xinr_idw", "linear")):
+                continue
+            check = m["xinr"].get("misfit_check")
+            if m["xinr"].get("set") or not check or check["locations"] < MIN_CHECK_LOCATIONS:
+                continue
+            lin = m["linear"]["mse_minmax"]
+            single = os.path.basename(path).startswith("unseen_single") or key[0] not in WITH_TIME
+            fits.append(
+                {
+                    "time": not single,
+                    "reading": 100 * (check["corrected"] / check["network"] - 1),
+                    # what adding the misfits did at the hidden points, in points vs linear
+                    "gain": 100 * (m["xinr_idw"]["mse_minmax"] - m["xinr_net"]["mse_minmax"]) / lin,
+                }
+            )
+    return fits
+
+
+def report(fits: list[dict], default: float = 100 * CHECK_MARGIN) -> None:
+    for with_time in (True, False):
+        sub = [f for f in fits if f["time"] == with_time]
+        if not sub:
+            continue
+        x = np.array([f["reading"] for f in sub])
+        g = np.array([f["gain"] for f in sub])
+        base = -g[x > default].sum()  # what declining above the default margin changed
+        print(f"\n{'fields with time' if with_time else 'single snapshots'}: {len(sub)} fits")
+        print("  margin  declined  change vs default margin (points, summed)  per fit")
+        for m in MARGINS:
+            change = -g[x > m].sum() - base
+            print(f"  {m:+5.1f}%  {np.sum(x > m):8d}  {change:+42.1f}  {change / len(sub):+7.2f}")
+        print("  check reading  fits  mean effect of the misfits  fits they helped")
+        for lo, hi in ((-np.inf, 0), (0, 5), (5, 10), (10, 20), (20, np.inf)):
+            s = (x > lo) & (x <= hi)
+            if s.any():
+                print(
+                    f"  ({lo:+4.0f}, {hi:+4.0f}]%  {s.sum():5d}  {g[s].mean():+26.2f}  {np.sum(g[s] < 0):16d}"
+                )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("paths", nargs="*", default=None)
+    a = p.parse_args()
+    paths = a.paths or sorted(glob.glob(os.path.join(HERE, "results", "*.jsonl")))
+    fits = read_fits(paths)
+    print(f"{len(fits)} fits with the check's reading from {len(paths)} files")
+    report(fits)
+
+
+if __name__ == "__main__":
+    main()
