@@ -77,6 +77,7 @@ def main() -> None:
     check = f.misfit_check_ or {}
     scale = check.get("scale", float("nan"))
     cv = misfit_cv(field) if field is not None else None
+    network, full = with_share(case, field, 0.0), with_share(case, field, 1.0)
     row = {
         "field": os.path.basename(a.field).removesuffix(".nc"),
         "ratio": a.ratio,
@@ -89,9 +90,9 @@ def main() -> None:
         "scale": None if not check else round(scale, 3),
         "cv": None if cv is None else round(100 * (cv["corrected"] / cv["network"] - 1), 1),
         "cv_scale": None if cv is None else round(cv["scale"], 3),
-        "default": round(case.vs_linear(), 2),
-        "network": with_share(case, field, 0.0),
-        "full": with_share(case, field, 1.0),
+        "default": full if f.residuals_ is not None else network,  # what the fit chose
+        "network": network,
+        "full": full,
         "half": with_share(case, field, 0.5),
         "scaled": with_share(case, field, scale if np.isfinite(scale) else 1.0),
         "location_mean": with_share(case, field, 1.0, anomaly=0.0),

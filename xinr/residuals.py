@@ -280,8 +280,9 @@ def held_out_check(
             "scale": nan,
         }
     where, e_net, e_corr = np.concatenate(where), np.concatenate(e_net), np.concatenate(e_corr)
-    spread = float(np.concatenate(spread).mean())
-    scale = float(np.clip(np.concatenate(cross).mean() / spread, 0.0, 1.0)) if spread > 0 else 1.0
+    # the least-squares share of the correction: mean(error x correction) / mean(correction^2)
+    c2 = float(np.concatenate(spread).mean())
+    scale = float(np.clip(np.concatenate(cross).mean() / c2, 0.0, 1.0)) if c2 > 0 else 1.0
     # the standard error of the change, from its mean per location (observations at one place
     # are not independent)
     places, inv = np.unique(where, return_inverse=True)
