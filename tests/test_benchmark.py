@@ -96,3 +96,90 @@ def test_misfit_margin_audit_reads_fits_and_scores_margins(tmp_path, capsys):
     # a 5% margin declines the fit at +7% (10 points saved against the 10% margin); 0% declines
     # both (the 5 points the other gained are lost); 10% declines neither
     assert table[5.0] == (1, -10.0) and table[0.0] == (2, -5.0) and table[10.0] == (0, 0.0)
+
+
+def _saved_case(seed=0):
+    """A fit as ``local_range_screen.py --save`` keeps it: a smooth truth at 600 places and 3
+    snapshots, 20% of the places observed in every snapshot (fixed stations), the rest hidden."""
+    rng = np.random.default_rng(seed)
+    lat, lon = rng.uniform(-60, 60, 600), rng.uniform(0, 360, 600)
+    la, lo = np.deg2rad(lat), np.deg2rad(lon)
+    truth = np.stack([np.cos(la) * (2 + s) + np.sin(2 * lo) for s in range(3)])
+    mask = np.broadcast_to(rng.random(600) < 0.2, truth.shape).copy()
+    return {"lat": lat, "lon": lon, "truth": truth, "mask": mask, "held": ~mask, "e_lin": 1.0}
+
+
+def _bench(name):
+    import importlib
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "bench"))
+    return importlib.import_module(name)
+
+
+def test_local_range_screen_clips_to_the_nearest_observations():
+    screen = _bench("local_range_screen")
+    case = _saved_case()
+    truth, mask, held = case["truth"], case["mask"], case["held"]
+    lo, hi = screen.neighbour_range(case["lat"], case["lon"], truth, mask, held, 4)
+    # at a hidden point: the least and greatest of its 4 nearest stations, found by brute force
+    from xinr.classical import unit_vectors
+
+    xyz = unit_vectors(case["lat"], case["lon"])
+    j, st = int(np.flatnonzero(held[1])[0]), np.flatnonzero(mask[1])
+    near = st[np.argsort(-(xyz[st] @ xyz[j]))[:4]]
+    assert (lo[1, j], hi[1, j]) == (truth[1, near].min(), truth[1, near].max())
+    assert np.isnan(lo[mask]).all()
+    # a fit that overshoots far above every station: the clip takes the overshoot away
+    spiky = truth + np.where(held, 10.0, 0.0)
+    e_lin = mse_minmax(np.where(held, truth.mean(), truth), truth, held)
+    row = screen.score({**case, "e_lin": e_lin, "default": spiky, "network": spiky})
+    assert row["default"] > 0 and row["k4_a0"] < row["k4_a0.5"] < row["default"]
+    # a perfect fit stays perfect under the wide clips only where the truth leaves the range
+    exact = screen.score({**case, "e_lin": e_lin, "default": truth, "network": truth})
+    assert exact["default"] == -100.0 and exact["k16_a0.5"] <= exact["k4_a0"]
+
+
+def test_misfit_sweep_and_spread_on_a_saved_fit(tmp_path, capsys, monkeypatch):
+    import sys
+
+    sweep = _bench("misfit_sweep")
+    spread = _bench("heldout_spread")
+    case = _saved_case()
+    truth, held = case["truth"], case["held"]
+    # a network off by 1 everywhere: its misfits are 1 at every station, so without the fade
+    # the correction is exact; with it, the hidden points far from stations keep part of the 1
+    network = truth - 1.0
+    e_lin = mse_minmax(network, truth, held)
+    row = sweep.sweep({**case, "e_lin": e_lin, "network": network, "default": network})
+    assert row["added"] is False and row["network"] == pytest.approx(0.0)
+    # (but for a few hidden points beyond the stations' range, clipped to it as the default is)
+    assert row["nofade"] == pytest.approx(-100.0, abs=0.1)
+    assert -100.0 < row["base"] < row["fade1.5"] < 0.0
+    assert row["k8"] != row["base"] and row["share1.2"] != row["base"]  # the arms are applied
+    # the spread of a reading on a few hidden locations, and its value on all of them
+    path = tmp_path / "case.npz"
+    np.savez(path, **case, network=network, default=network + 0.5)
+    monkeypatch.setattr(sys, "argv", ["heldout_spread.py", str(path), "10", "--draws", "50"])
+    spread.main()
+    out = capsys.readouterr().out
+    from xinr.classical import fill
+
+    idw = fill("idw", case["lat"], case["lon"], np.where(case["mask"], truth, np.nan), held)
+    whole = 100 * (np.mean((idw - truth)[held] ** 2) / 0.25 - 1)
+    assert f"on 10 of {held[0].sum()} hidden locations, 50 draws" in out
+    assert f"on all of them {round(whole, 1)}%" in out
+
+
+def test_idw_blend_screen_values_pass_through_the_stations():
+    blend = _bench("idw_blend_screen")
+    case = _saved_case()
+    truth, mask, held = case["truth"], case["mask"], case["held"]
+    values = blend.values_field(case["lat"], case["lon"], truth, mask)
+    np.testing.assert_allclose(values[mask], truth[mask], rtol=1e-5)
+    # between the stations: each snapshot's own stations (the snapshots differ by a multiple of
+    # cos(lat)), within their range, and close to a smooth truth
+    assert not np.allclose(values[0][held[0]], values[2][held[2]])
+    assert values[held].min() >= truth[mask].min() - 1e-9
+    assert mse_minmax(values, truth, held) < 0.01

@@ -43,6 +43,14 @@ def test_between_observations_it_is_a_weighted_mean_and_fades_far_away():
     assert 0 <= far < 0.2 * mid
 
 
+def test_without_fade_it_keeps_the_weighted_mean_far_away():
+    lat, lon = np.array([0.0, 0.0, 2.0, 2.0]), np.array([0.0, 2.0, 0.0, 2.0])
+    rf = ResidualField(lat, lon, np.arange(4), np.zeros(4, int), np.full(4, 2.0), 1, np.inf)
+    # every observation's misfit is 2, and nothing pulls towards 0: 2 everywhere
+    out = rf(np.array([1.0, 60.0]), np.array([1.0, 120.0]), 0)
+    np.testing.assert_allclose(out, [2.0, 2.0], rtol=1e-6)
+
+
 def test_empty_snapshot_and_round_trip():
     rf, lat, lon, point, residual = _field()
     empty = ResidualField(lat, lon, point[:10], np.zeros(10, int), residual[:10], 3)
@@ -186,6 +194,29 @@ def test_held_out_check_scale_is_the_least_squares_share():
     )
     assert 0.5 < fix.min() and fix.max() <= 1.0  # less than all of it where it fades
     assert c["scale"] == pytest.approx(0.25 * fix.mean() / np.mean(fix**2), rel=1e-6)
+
+
+def test_held_out_check_weighs_the_network_against_the_interpolated_values():
+    # a smooth field observed at 600 places: the values interpolated from the neighbours
+    # (no fade, about the snapshot's mean) miss a little at the held-out places
+    rng = np.random.default_rng(1)
+    lat, lon, point, snap, _, _, held = _check_case(lambda la, lo, rng: 0 * la)
+    value = np.sin(np.deg2rad(3 * lon[point])) * np.cos(np.deg2rad(2 * lat[point])) + snap
+    keep = ~held
+    field = ResidualField(lat, lon, point[keep], snap[keep], value[keep], 3, np.inf)
+    idw = np.concatenate(
+        [field(lat[point[h]], lon[point[h]], s) for s, h in _by_snapshot(held, snap)]
+    )
+    truth = np.concatenate([value[h] for _, h in _by_snapshot(held, snap)])
+    # a network that is exact: all weight on it, and the values' own error is reported
+    c = held_out_check(lat, lon, point, snap, value, value, held, 3)
+    assert c["idw"] == pytest.approx(np.mean((truth - idw) ** 2), rel=1e-4)
+    assert c["idw"] > 0
+    assert c["blend_network"] == pytest.approx(1.0) and c["blend_corrected"] == pytest.approx(1.0)
+    # a network off by independent noise much larger than the values' error: little weight
+    noisy = value + rng.normal(scale=2.0, size=value.size)
+    c = held_out_check(lat, lon, point, snap, value, noisy, held, 3)
+    assert c["blend_network"] < 0.1 and c["idw"] < c["network"]
 
 
 def test_held_out_check_per_network_and_bounded():

@@ -68,7 +68,8 @@ class ResidualField:
     array([1.  , 0.47])
     """
 
-    def __init__(self, lat, lon, point, snap, residual, n_snapshots: int):
+    def __init__(self, lat, lon, point, snap, residual, n_snapshots: int, fade=FADE_SPACINGS):
+        self.fade = float(fade)
         self.lat = np.asarray(lat, dtype=np.float64)
         self.lon = np.asarray(lon, dtype=np.float64)
         order = np.argsort(snap, kind="stable")
@@ -154,7 +155,8 @@ class ResidualField:
         # observations in the snapshot, every one weighs (reach: twice the farthest)
         reach = d[:, -1:] if kk > k else 2.0 * d[:, -1:] + 1e-12
         w = (np.maximum(reach - d, 0.0) / (reach * np.maximum(d, 1e-12))) ** 2
-        fade = 1.0 / (FADE_SPACINGS * spacing) ** 2 if np.isfinite(spacing) else 0.0
+        far = self.fade * spacing
+        fade = 1.0 / far**2 if np.isfinite(far) else 0.0
         total = w.sum(1)
         tied = total <= 0  # the k+1 nearest all at one distance: their plain mean (the limit)
         denom = np.where(tied, 1.0, total + fade)
@@ -232,8 +234,12 @@ def held_out_check(
     dict
         ``locations`` and ``observations`` held out (over all networks), the mean squared error
         there of the ``network`` alone and ``corrected``, ``se``, the standard error of
-        their difference (from its mean per location), and ``scale``, the share of the
-        correction (in [0, 1]) that would have minimised the mean squared error there.
+        their difference (from its mean per location), ``scale``, the share of the
+        correction (in [0, 1]) that would have minimised the mean squared error there, ``idw``,
+        the mean squared error there of the observed values interpolated the same way (about
+        each snapshot's mean, with no network), and ``blend_network`` and ``blend_corrected``,
+        the weight (in [0, 1]) of the network alone or corrected against those interpolated
+        values that would have minimised it.
 
     Examples
     --------
@@ -251,6 +257,7 @@ def held_out_check(
     held = np.atleast_2d(np.asarray(held, dtype=bool))
     lo, hi = bounds if bounds is not None else (None, None)
     where, e_net, e_corr, cross, spread = [], [], [], [], []  # per held-out observation
+    e_idw, blend = [], {"network": [[], []], "corrected": [[], []]}
     for pred, h in zip(preds, held, strict=True):
         idx = np.flatnonzero(h & np.isin(snap, checked_snapshots(snap[h], max_snapshots)))
         if idx.size == 0:
@@ -260,15 +267,27 @@ def held_out_check(
         field = ResidualField(
             lat, lon, point[keep], snap[keep], value[keep] - pred[keep], n_snapshots
         )
+        # the observed values themselves interpolated the same way, with no fade
+        count = np.bincount(snap[keep], minlength=n_snapshots)
+        mean = np.bincount(snap[keep], value[keep], minlength=n_snapshots) / np.maximum(count, 1)
+        values = ResidualField(
+            lat, lon, point[keep], snap[keep], value[keep] - mean[snap[keep]], n_snapshots, np.inf
+        )
         for g in np.split(idx, np.flatnonzero(np.diff(snap[idx])) + 1):  # one snapshot each
-            fixed = pred[g] + field(lat[point[g]], lon[point[g]], int(snap[g[0]]))
+            s, glat, glon = int(snap[g[0]]), lat[point[g]], lon[point[g]]
+            fixed = pred[g] + field(glat, glon, s)
+            idw = mean[s] + values(glat, glon, s)
             if bounds is not None:
-                fixed = np.clip(fixed, lo, hi)
+                fixed, idw = np.clip(fixed, lo, hi), np.clip(idw, lo, hi)
             where.append(point[g])
             e_net.append((value[g] - pred[g]) ** 2)
             e_corr.append((value[g] - fixed) ** 2)
+            e_idw.append((value[g] - idw) ** 2)
             cross.append((value[g] - pred[g]) * (fixed - pred[g]))
             spread.append((fixed - pred[g]) ** 2)
+            for key, p in (("network", pred[g]), ("corrected", fixed)):
+                blend[key][0].append((value[g] - idw) * (p - idw))
+                blend[key][1].append((p - idw) ** 2)
     if not where:
         nan = float("nan")
         return {
@@ -278,6 +297,9 @@ def held_out_check(
             "corrected": nan,
             "se": nan,
             "scale": nan,
+            "idw": nan,
+            "blend_network": nan,
+            "blend_corrected": nan,
         }
     where, e_net, e_corr = np.concatenate(where), np.concatenate(e_net), np.concatenate(e_corr)
     # the least-squares share of the correction: mean(error x correction) / mean(correction^2)
@@ -295,6 +317,8 @@ def held_out_check(
         "corrected": float(e_corr.mean()),
         "se": se,
         "scale": scale,
+        "idw": float(np.concatenate(e_idw).mean()),
+        **{f"blend_{k}": _share(*v) for k, v in blend.items()},
     }
 
 
@@ -316,6 +340,14 @@ def correction_declined(
     if check["locations"] < min_locations:
         return False
     return bool(check["corrected"] > (1 + margin) * check["network"])
+
+
+def _share(num: list, den: list) -> float:
+    """The least-squares weight in [0, 1] of a prediction against the interpolated values, from
+    the per-observation products (error of the values) x (prediction - values) and
+    (prediction - values)**2."""
+    d = float(np.concatenate(den).mean())
+    return float(np.clip(np.concatenate(num).mean() / d, 0.0, 1.0)) if d > 0 else 1.0
 
 
 def _weighted(weights: tuple, residual: np.ndarray) -> np.ndarray:
