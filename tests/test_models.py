@@ -380,7 +380,53 @@ def test_curvature_is_taken_over_one_neighbour_spacing():
     assert paper.train["curvature_step"] == pytest.approx(spacing)
 
 
-def test_default_fit_penalises_curvature_only_on_a_field_seen_once():
+def test_curvature_with_time_where_positions_are_shared_and_neighbours_agree():
+    from xinr import presets
+
+    x = torch.rand(300, 3)
+    smooth, rough = presets.AUTO_SMOOTH_ROUGHNESS / 2, presets.AUTO_SMOOTH_ROUGHNESS * 2
+    # 5 snapshots at the same 300 places, or at 1200 places (different ones per snapshot)
+    fixed = dict(n_obs=1500, n_distinct=300, n_snapshots=5, encoding=None, x=x, user_model={})
+    moving = {**fixed, "n_distinct": 1200}
+    on = presets.resolve("auto", "mmgn", user_train={}, roughness=smooth, **fixed).train
+    assert on["curvature"] == presets.AUTO_SINGLE_CURVATURE and on["curvature_step"] > 0
+    for kw, r, user in (
+        (fixed, rough, {}),  # neighbours disagree
+        (fixed, None, {}),  # not measured
+        (moving, smooth, {}),  # positions not shared
+        (fixed, smooth, {"curvature": 0}),  # the user's choice wins
+    ):
+        train = presets.resolve("auto", "mmgn", user_train=user, roughness=r, **kw).train
+        assert "curvature" not in train
+    paper = presets.resolve("paper", "mmgn", user_train={}, roughness=smooth, **fixed).train
+    assert "curvature" not in paper
+
+
+def test_neighbour_roughness_reads_agreement_between_neighbours():
+    from xinr import presets
+
+    rng = np.random.default_rng(0)
+    n, snaps = 400, 3
+    lat, lon = rng.uniform(-60, 60, n), rng.uniform(0, 360, n)
+    point, snap = np.tile(np.arange(n), snaps), np.repeat(np.arange(snaps), n)
+    smooth = np.cos(np.deg2rad(lat[point])) * (1 + snap) + np.sin(np.deg2rad(2 * lon[point]))
+    noise = rng.normal(size=point.size)
+    r_smooth = presets.neighbour_roughness(lat, lon, point, snap, smooth)
+    r_noise = presets.neighbour_roughness(lat, lon, point, snap, noise)
+    assert r_smooth < 0.05 and 0.8 < r_noise < 1.2
+    # the same reading in other units (it is relative to each snapshot's variance)
+    assert presets.neighbour_roughness(lat, lon, point, snap, 1000 * smooth + 5) == pytest.approx(
+        r_smooth
+    )
+    # half smooth, half noise: in between
+    mixed = presets.neighbour_roughness(lat, lon, point, snap, smooth + 0.5 * noise)
+    assert r_smooth < mixed < r_noise
+    # nothing to read: one observation per snapshot, or constant values
+    assert np.isnan(presets.neighbour_roughness(lat, lon, np.arange(3), np.arange(3), noise[:3]))
+    assert np.isnan(presets.neighbour_roughness(lat, lon, point, snap, np.ones(point.size)))
+
+
+def test_default_fit_penalises_curvature_on_a_field_seen_once_or_smooth_at_stations():
     from xinr import presets
 
     from .conftest import analytic_field
@@ -392,10 +438,18 @@ def test_default_fit_penalises_curvature_only_on_a_field_seen_once():
         assert fitted.train_config_["curvature"] == presets.AUTO_SINGLE_CURVATURE
         assert fitted.train_config_["curvature_step"] > 0
         assert f"curvature penalty {presets.AUTO_SINGLE_CURVATURE:g}" in repr(fitted)
-    series = obs.inr.fit(**kw)
+    series = obs.inr.fit(**kw)  # holes at different places in each snapshot
     assert "curvature" not in series.train_config_
     assert "curvature penalty" not in repr(series)
     assert "curvature" not in obs.isel(time=0).inr.fit(curvature=0, **kw).train_config_
+    # a smooth series at the same places in every snapshot (fixed stations): on; the same
+    # stations with values unrelated from one to the next: off
+    truth, _ = analytic_field()
+    stations = truth.where(np.random.default_rng(1).random(truth.shape[1:]) < 0.3)
+    fitted = stations.inr.fit(**kw)
+    assert fitted.train_config_["curvature"] == presets.AUTO_SINGLE_CURVATURE
+    noisy = stations.copy(data=np.random.default_rng(2).normal(size=stations.shape))
+    assert "curvature" not in noisy.where(stations.notnull()).inr.fit(**kw).train_config_
 
 
 @pytest.mark.parametrize("option", ["jitter", "curvature"])

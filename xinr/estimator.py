@@ -132,11 +132,14 @@ class INR:
         penalty). Where observations are sparse, a network left alone bends between them in ways
         the data do not ask for; the penalty makes it take the straighter path. The ``auto``
         preset uses 0.3 where the field has one snapshot (a map without a time axis, or a series
-        of one time) and 0 otherwise; the ``paper`` preset never. At 0.3 it helped smooth fields
-        seen once (SST on an ocean model's grid at 5%: 25% -> 34% below linear interpolation),
-        was level on average on topography, and hurt sparse stations of a sharp field with time
-        (sea ice at 1%: from 4-16% better than linear to 2-6% worse; ``bench/README.md``,
-        sessions 13 and 14). Its extra forward passes make each step slower.
+        of one time), and where its snapshots share their positions (fixed stations, a fixed
+        land mask) and neighbouring observations agree
+        (:func:`xinr.presets.neighbour_roughness` below 0.3); 0 otherwise. The ``paper`` preset
+        never uses it. At 0.3 it helped smooth fields seen once (SST on an ocean model's grid at
+        5%: 25% -> 34% below linear interpolation), was level on average on topography, and hurt
+        sparse stations of a sharp field with time (sea ice at 1%, roughness 0.4-0.6: from 4-16%
+        better than linear to 2-6% worse; ``bench/README.md``, sessions 13, 14 and 18). Its extra
+        forward passes make each step slower.
     residuals : {"idw", "none"}, optional
         What to do with the network's misfits at the observations (observed value minus the
         network's prediction there). ``"idw"`` adds their inverse-distance-weighted interpolation
@@ -361,6 +364,13 @@ class INR:
         bounds = _resolve_bounds(self.bounds, self.preset, obs.value)
         x = encoding(lat[uniq], lon[uniq])
         user_train = {k: getattr(self, k) for k in TRAIN_OPTIONS if getattr(self, k) is not None}
+        roughness = None  # (the curvature rule's reading, only where it can matter)
+        if (
+            self.preset == "auto"
+            and "curvature" not in user_train
+            and presets.shares_positions(len(obs), int(uniq.size), obs.n_snapshots)
+        ):
+            roughness = presets.neighbour_roughness(lat[uniq], lon[uniq], inv, obs.snap, obs.value)
 
         def network(ensemble: int | None, spacing: float | None = None):
             setup = presets.resolve(
@@ -376,6 +386,7 @@ class INR:
                 ensemble=ensemble,
                 times_known=times_known,
                 spacing=spacing,
+                roughness=roughness,
             )
             net = build_network(
                 setup.base,

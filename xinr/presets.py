@@ -11,8 +11,10 @@
     narrower network (fast on a laptop); a cosine learning-rate schedule over the budget
     (``epochs`` or ``max_time``); 10% of the observed locations held out to keep the best state;
     training points jittered at each step by 0.3 neighbour spacings (``jitter``); on a field
-    with one snapshot, a penalty on its second differences between the observations
-    (``curvature``, :data:`AUTO_SINGLE_CURVATURE`); the network's
+    with one snapshot, or with time where the snapshots share their positions and neighbouring
+    observations agree (:func:`neighbour_roughness` below :data:`AUTO_SMOOTH_ROUGHNESS`), a
+    penalty on its second differences between the observations (``curvature``,
+    :data:`AUTO_SINGLE_CURVATURE`); the network's
     misfits at the observations interpolated and added to its predictions (``residuals``,
     :data:`RESIDUALS`).
     Under a ``max_time`` budget, or up to 20,000 observations without one: an ensemble of 6 networks
@@ -100,6 +102,18 @@ AUTO_TRAIN = {
 # lost where snapshots share fixed positions (sea ice 1%/1: -4% / -16% -> +2% / +6%), so it
 # stays off there.
 AUTO_SINGLE_CURVATURE = 0.3
+# Session 18 turned the same penalty on for fields with time where the snapshots share their
+# positions (at most AUTO_FIXED_SHARE times as many distinct places as observations per
+# snapshot: fixed stations, or a fixed land mask) and the field is smooth at the stations'
+# spacing: neighbour_roughness, the semivariance of neighbouring observations over the
+# snapshot's variance (0: neighbours agree; about 1: they are unrelated), below
+# AUTO_SMOOTH_ROUGHNESS. On the 16 recorded fits at fixed positions with and without the
+# penalty (bench/README.md, sessions 13 and 15) the rule kept it off in the fits it cost 4-22
+# points (sea ice and wind at 1%: roughness 0.35-0.62) and on in those it gained 4-38 (the
+# sample at 1%, tropical Pacific SST at 5%: 0.16-0.22); on fields never used to choose it,
+# see bench/README.md, session 18.
+AUTO_SMOOTH_ROUGHNESS = 0.3
+AUTO_FIXED_SHARE = 1.5
 # Several networks side by side: their average removes much of the noise a single network fits
 # between sparse points. Under a max_time budget the estimator sizes the ensemble to it at any data
 # size (budget_ensemble); without a budget, data above AUTO_ENSEMBLE_MAX_OBS observations train
@@ -235,6 +249,82 @@ def neighbour_spacing(x: torch.Tensor, max_points: int = 4096, seed: int = 0) ->
     return max(spacing, 1e-9)
 
 
+def shares_positions(n_obs: int, n_distinct: int, n_snapshots: int) -> bool:
+    """Whether the snapshots of a field with time mostly share their observed positions: at most
+    :data:`AUTO_FIXED_SHARE` times as many distinct places as observations per snapshot.
+
+    Examples
+    --------
+    >>> shares_positions(1200, 100, 12), shares_positions(1200, 900, 12)
+    (True, False)
+    """
+    return n_snapshots > 1 and n_distinct <= AUTO_FIXED_SHARE * n_obs / n_snapshots
+
+
+def neighbour_roughness(
+    lat, lon, point, snap, value, max_snapshots: int = 12, max_points: int = 4096
+) -> float:
+    """How rough a field is at the spacing of its observations: the mean semivariance
+    ``(v_i - v_j)**2 / 2`` between each observation and its 3 nearest observations of the same
+    snapshot (on the sphere), over the variance of that snapshot's observations.
+
+    About 0 where neighbouring observations agree (a field resolved by the sampling), about 1
+    where they are unrelated (noise, or features finer than the spacing). Visits at most
+    ``max_snapshots`` snapshots (evenly spaced) and ``max_points`` observations of each.
+
+    Parameters
+    ----------
+    lat, lon : numpy.ndarray
+        Degrees of the distinct observed points, shape (U,).
+    point, snap, value : numpy.ndarray
+        Per observation: row in ``lat``/``lon``, snapshot, value; shape (n,).
+
+    Returns
+    -------
+    float
+        NaN where no snapshot has 4 observations and some spread.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> lat, lon = rng.uniform(-60, 60, 500), rng.uniform(0, 360, 500)
+    >>> point, snap = np.arange(500), np.zeros(500, int)
+    >>> smooth = np.sin(np.deg2rad(lon)) + np.cos(np.deg2rad(2 * lat))
+    >>> round(neighbour_roughness(lat, lon, point, snap, smooth), 2)
+    0.02
+    >>> round(neighbour_roughness(lat, lon, point, snap, rng.normal(size=500)), 1)
+    1.0
+    """
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    from .classical import unit_vectors
+
+    point, snap = np.asarray(point), np.asarray(snap)
+    value = np.asarray(value, dtype=np.float64)
+    snaps = np.unique(snap)
+    if len(snaps) > max_snapshots:
+        snaps = snaps[np.linspace(0, len(snaps) - 1, max_snapshots).round().astype(int)]
+    xyz = unit_vectors(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64))
+    total, weight, last = 0.0, 0, None
+    for s in snaps:
+        rows = np.flatnonzero(snap == s)
+        v = value[rows]
+        var = float(np.var(v))
+        if rows.size < 4 or var <= 0:
+            continue
+        if last is None or not np.array_equal(point[rows], last):  # fixed stations: one search
+            last = point[rows]
+            q = min(rows.size, max_points)
+            pick = np.random.default_rng(0).choice(rows.size, q, replace=False)
+            _, near = cKDTree(xyz[last]).query(xyz[last[pick]], k=4)
+        gamma = 0.5 * np.mean((v[pick, None] - v[near[:, 1:]]) ** 2)
+        total += q * gamma / var
+        weight += q
+    return float(total / weight) if weight else float("nan")
+
+
 def _frequency(model: str, spacing: float) -> dict:
     """The data-derived frequency keyword of ``model`` at a neighbour ``spacing`` (none for models
     without one)."""
@@ -259,6 +349,7 @@ def resolve(
     ensemble: int | None = None,
     times_known: bool = True,
     spacing: float | None = None,
+    roughness: float | None = None,
 ) -> Setup:
     """Model and training keywords for a fit: preset values, overridden by the user's.
 
@@ -267,6 +358,8 @@ def resolve(
     MMGN and ResMLP networks in the shares of :data:`MIX_SHARES`. Models that take time as an input
     join only where every snapshot's time is known (``times_known``). ``spacing``, when given,
     is ``neighbour_spacing(x)`` from an earlier call (the setup's ``spacing``), not recomputed.
+    ``roughness`` is :func:`neighbour_roughness` of the observations, where
+    :func:`shares_positions` (None elsewhere: it only matters there).
     """
     if model == MIX_MODEL_NAME and user_model:
         raise TypeError(
@@ -335,7 +428,11 @@ def resolve(
             "max_time" not in user_train or n_obs <= AUTO_ENSEMBLE_MAX_OBS
         ):
             train["epochs"] = max(1, math.ceil(AUTO_STEPS / steps_per_epoch))
-        if n_snapshots == 1:
+        if n_snapshots == 1 or (
+            roughness is not None
+            and roughness < AUTO_SMOOTH_ROUGHNESS
+            and shares_positions(n_obs, n_distinct, n_snapshots)
+        ):
             train["curvature"] = AUTO_SINGLE_CURVATURE
         if n_folds:
             train["cross_folds"] = n_folds
