@@ -36,8 +36,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
+from .classical import unit_vectors
 from .training import MIN_SELECTION_LOCATIONS, member_folds_apply, training_rows
 
 PRESETS = ("auto", "paper")
@@ -286,7 +288,6 @@ def neighbour_roughness(
 
     Examples
     --------
-    >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> lat, lon = rng.uniform(-60, 60, 500), rng.uniform(0, 360, 500)
     >>> point, snap = np.arange(500), np.zeros(500, int)
@@ -296,10 +297,7 @@ def neighbour_roughness(
     >>> round(neighbour_roughness(lat, lon, point, snap, rng.normal(size=500)), 1)
     1.0
     """
-    import numpy as np
     from scipy.spatial import cKDTree
-
-    from .classical import unit_vectors
 
     point, snap = np.asarray(point), np.asarray(snap)
     value = np.asarray(value, dtype=np.float64)

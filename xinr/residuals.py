@@ -18,6 +18,8 @@ numpy (and scipy's k-d tree) in, numpy out; never imports torch or xarray.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .classical import unit_vectors
@@ -267,12 +269,14 @@ def held_out_check(
         field = ResidualField(
             lat, lon, point[keep], snap[keep], value[keep] - pred[keep], n_snapshots
         )
-        # the observed values themselves interpolated the same way, with no fade
+        # the observed values themselves interpolated the same way, with no fade (about each
+        # snapshot's mean, for float32's sake), sharing the misfits' neighbour searches
         count = np.bincount(snap[keep], minlength=n_snapshots)
         mean = np.bincount(snap[keep], value[keep], minlength=n_snapshots) / np.maximum(count, 1)
-        values = ResidualField(
-            lat, lon, point[keep], snap[keep], value[keep] - mean[snap[keep]], n_snapshots, np.inf
-        )
+        values = copy.copy(field)
+        values.fade = np.inf
+        anomaly = (value[keep] - mean[snap[keep]])[np.argsort(snap[keep], kind="stable")]
+        values.residual = anomaly.astype(np.float32)  # in the field's (snapshot) order
         for g in np.split(idx, np.flatnonzero(np.diff(snap[idx])) + 1):  # one snapshot each
             s, glat, glon = int(snap[g[0]]), lat[point[g]], lon[point[g]]
             fixed = pred[g] + field(glat, glon, s)
