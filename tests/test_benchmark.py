@@ -183,3 +183,17 @@ def test_idw_blend_screen_values_pass_through_the_stations():
     assert not np.allclose(values[0][held[0]], values[2][held[2]])
     assert values[held].min() >= truth[mask].min() - 1e-9
     assert mse_minmax(values, truth, held) < 0.01
+
+
+def test_roughness_script_reads_what_the_rule_reads():
+    from xinr import presets
+
+    rough = _bench("roughness")
+    case = _saved_case()
+    lat, lon, truth, mask = case["lat"], case["lon"], case["truth"], case["mask"]
+    r, shared = rough.reading(lat, lon, truth, mask)  # fixed stations of a smooth field
+    assert shared and r < presets.AUTO_SMOOTH_ROUGHNESS
+    moving = np.random.default_rng(3).random(truth.shape) < 0.2  # other places per snapshot
+    assert rough.reading(lat, lon, truth, moving)[1] is False
+    noisy = np.random.default_rng(4).normal(size=truth.shape)
+    assert rough.reading(lat, lon, noisy, mask)[0] > 3 * r

@@ -61,6 +61,11 @@ class ResidualField:
         Observed value minus the network's prediction there, shape (n,).
     n_snapshots : int
         Number of snapshots of the fitted field.
+    fade : float
+        Distance, in median neighbour spacings of the snapshot's observations, at which an
+        imaginary observation with zero misfit weighs as much as a real one (default
+        :data:`FADE_SPACINGS`); ``np.inf`` for no fade (plain interpolation of the values). Not
+        kept by :meth:`to_dict`: a fitted model's field always has the default.
 
     Examples
     --------
