@@ -30,22 +30,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from accuracy import load_field, snapshot_matrix  # noqa: E402
-from offline_fit import case_parser, emit, fit_case  # noqa: E402
+from offline_fit import case_parser, emit, fit_case, vs_linear  # noqa: E402
 
-from xinr.benchmark import mse_minmax  # noqa: E402
 from xinr.classical import fill  # noqa: E402
 from xinr.residuals import ResidualField  # noqa: E402
-
-
-def grid(case, residuals) -> np.ndarray:
-    """The fit's reconstruction, one snapshot per row, with ``residuals`` as its misfits."""
-    f = case.fitted
-    kept, f.residuals_ = f.residuals_, residuals
-    try:
-        return f.reconstruct().transpose(*case.order).values.reshape(case.truth.shape[0], -1)
-    finally:
-        f.residuals_ = kept
 
 
 def values_field(lat, lon, truth, mask) -> np.ndarray:
@@ -62,16 +50,16 @@ def main() -> None:
     a = case_parser(__doc__).parse_args()
     case = fit_case(a)
     f = case.fitted
-    _, _, lat, lon, _ = snapshot_matrix(load_field(a.field))
+    lat, lon = case.lat, case.lon
     field = f.residuals_ if f.residuals_ is not None else f.declined_residuals_
     check = f.misfit_check_ or {}
     bounds = f.bounds_ if f.bounds_ is not None else (None, None)
     held, truth = case.held, case.truth
 
     def score(pred) -> float:
-        return round(100 * (mse_minmax(np.clip(pred, *bounds), truth, held) / case.e_lin - 1), 2)
+        return round(vs_linear(np.clip(pred, *bounds), truth, held, case.e_lin), 2)
 
-    network, full = grid(case, None), grid(case, field)
+    network, full = case.grid(None), case.grid(field)
     default = full if f.residuals_ is not None else network
     values = values_field(lat, lon, truth, case.mask)
     key = "blend_corrected" if f.residuals_ is not None else "blend_network"

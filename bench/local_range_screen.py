@@ -26,9 +26,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from accuracy import load_field, snapshot_matrix  # noqa: E402
+from offline_fit import case_parser, emit, fit_case, vs_linear  # noqa: E402
 
-from xinr.benchmark import mse_minmax  # noqa: E402
 from xinr.classical import unit_vectors  # noqa: E402
 
 NEIGHBOURS = (4, 8, 16)
@@ -59,48 +58,33 @@ def score(case: dict) -> dict:
     """The screen's row for one saved or fitted case."""
     truth, mask, held, e_lin = case["truth"], case["mask"], case["held"], float(case["e_lin"])
 
-    def vs_linear(pred) -> float:
-        return round(100 * (mse_minmax(pred, truth, held) / e_lin - 1), 2)
+    def score_of(pred) -> float:
+        return round(vs_linear(pred, truth, held, e_lin), 2)
 
-    row = {"default": vs_linear(case["default"]), "network": vs_linear(case["network"])}
+    row = {"default": score_of(case["default"]), "network": score_of(case["network"])}
     for k in NEIGHBOURS:
         lo, hi = neighbour_range(case["lat"], case["lon"], truth, mask, held, k)
         for a in ALLOWANCES:
             pad = a * (hi - lo)
-            row[f"k{k}_a{a:g}"] = vs_linear(np.clip(case["default"], lo - pad, hi + pad))
+            row[f"k{k}_a{a:g}"] = score_of(np.clip(case["default"], lo - pad, hi + pad))
     return row
 
 
 def fitted_case(a: argparse.Namespace) -> dict:
-    from offline_fit import fit_case
-
     c = fit_case(a)
-    f = c.fitted
-    n = c.truth.shape[0]
-    _, _, lat, lon, _ = snapshot_matrix(load_field(a.field))
-
-    def grid() -> np.ndarray:
-        return f.reconstruct().transpose(*c.order).values.reshape(n, -1).astype(np.float32)
-
-    default = grid()
-    kept, f.residuals_ = f.residuals_, None
-    network = grid()
-    f.residuals_ = kept
     return {
         "truth": c.truth,
         "mask": c.mask,
         "held": c.held,
         "e_lin": c.e_lin,
-        "lat": lat,
-        "lon": lon,
-        "default": default,
-        "network": network,
+        "lat": c.lat,
+        "lon": c.lon,
+        "default": c.grid().astype(np.float32),
+        "network": c.grid(None).astype(np.float32),
     }
 
 
 def main() -> None:
-    from offline_fit import case_parser, emit
-
     if "--load" in sys.argv:
         p = argparse.ArgumentParser()
         p.add_argument("--load", required=True)

@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from offline_fit import case_parser, emit, fit_case  # noqa: E402
+from offline_fit import case_parser, emit, fit_case, vs_linear  # noqa: E402
 
 from xinr.residuals import held_out_check  # noqa: E402
 
@@ -33,11 +33,8 @@ def with_share(case, field, share: float, anomaly: float | None = None) -> float
     """MSE vs linear (%) of the fit with ``share`` of its misfits ``field`` added; with
     ``anomaly``, ``share`` of each location's mean misfit over the snapshots plus ``anomaly`` of
     each misfit's departure from it."""
-    f = case.fitted
-    kept = f.residuals_
-    if field is None or (share == 0 and not anomaly):
-        f.residuals_ = None
-    else:
+    scaled = None
+    if field is not None and (share != 0 or anomaly):
         scaled = copy.copy(field)
         r = field.residual.astype(np.float64)
         if anomaly is None:
@@ -49,11 +46,7 @@ def with_share(case, field, share: float, anomaly: float | None = None) -> float
             ]
             r = share * mean + anomaly * (r - mean)
         scaled.residual = r.astype(np.float32)
-        f.residuals_ = scaled
-    try:
-        return round(case.vs_linear(), 2)
-    finally:
-        f.residuals_ = kept
+    return round(vs_linear(case.grid(scaled), case.truth, case.held, case.e_lin), 2)
 
 
 def misfit_cv(field, folds: int = 10) -> dict:

@@ -18,11 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 
-from xinr.benchmark import mse_minmax
-from xinr.residuals import ResidualField
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from offline_fit import vs_linear  # noqa: E402
+
+from xinr.residuals import ResidualField  # noqa: E402
 
 ARMS = {
     "base": (16, 3.0, 1.0),
@@ -44,14 +48,14 @@ def sweep(d) -> dict:
     lo, hi = truth[mask].min(), truth[mask].max()
     row = {
         "added": bool(np.any(np.abs(d["default"] - d["network"]) > 0)),
-        "default": round(100 * (mse_minmax(d["default"], truth, held) / e_lin - 1), 2),
-        "network": round(100 * (mse_minmax(net, truth, held) / e_lin - 1), 2),
+        "default": round(vs_linear(d["default"], truth, held, e_lin), 2),
+        "network": round(vs_linear(net, truth, held, e_lin), 2),
     }
     for name, (k, fade, share) in ARMS.items():
         field = ResidualField(lat, lon, point, snap, misfit, n, fade)
         corr = field.interpolate(lat, lon, list(range(n)), k=k)
         pred = np.clip(net + share * corr, lo, hi)
-        row[name] = round(100 * (mse_minmax(pred, truth, held) / e_lin - 1), 2)
+        row[name] = round(vs_linear(pred, truth, held, e_lin), 2)
     return row
 
 

@@ -39,10 +39,19 @@ def case_parser(doc: str) -> argparse.ArgumentParser:
     return p
 
 
+def vs_linear(pred, truth, held, e_lin: float) -> float:
+    """MSE (min-max normalised) of ``pred`` on the hidden points ``held``, in % relative to
+    linear interpolation's ``e_lin``."""
+    return 100 * (mse_minmax(pred, truth, held) / e_lin - 1)
+
+
+_OWN = object()  # Case.grid: the fit's own misfits
+
+
 @dataclass
 class Case:
-    """A fitted case: the hidden points' truth, linear interpolation's MSE there, the fit, and
-    the training loop's data and result."""
+    """A fitted case: the hidden points' truth, linear interpolation's MSE there, the fit, the
+    training loop's data and result, and the points' lat/lon."""
 
     order: tuple
     truth: np.ndarray
@@ -52,12 +61,25 @@ class Case:
     fitted: xinr.INR
     data: object
     result: object
+    lat: np.ndarray
+    lon: np.ndarray
+
+    def grid(self, residuals=_OWN) -> np.ndarray:
+        """The fit's reconstruction, one snapshot per row; with ``residuals``, those misfits in
+        place of its own for this call (None: the network alone)."""
+        f = self.fitted
+        kept = f.residuals_
+        if residuals is not _OWN:
+            f.residuals_ = residuals
+        try:
+            pred = f.reconstruct().transpose(*self.order).values
+        finally:
+            f.residuals_ = kept
+        return pred.reshape(self.truth.shape[0], -1)
 
     def vs_linear(self) -> float:
         """The fit's MSE (min-max normalised) on the hidden points, in % relative to linear."""
-        n_snap = self.truth.shape[0]
-        pred = self.fitted.reconstruct().transpose(*self.order).values.reshape(n_snap, -1)
-        return 100 * (mse_minmax(pred, self.truth, self.held) / self.e_lin - 1)
+        return vs_linear(self.grid(), self.truth, self.held, self.e_lin)
 
 
 def fit_case(a: argparse.Namespace) -> Case:
@@ -77,7 +99,9 @@ def fit_case(a: argparse.Namespace) -> Case:
     with warnings.catch_warnings(), mock.patch.object(est, "train", keep_result):
         warnings.simplefilter("ignore")
         f = xinr.INR(progress=False, seed=a.seed, max_time=a.budget).fit(obs)
-    return Case(order, truth, mask, held, e_lin, f, captured.get("data"), captured.get("res"))
+    return Case(
+        order, truth, mask, held, e_lin, f, captured.get("data"), captured.get("res"), lat, lon
+    )
 
 
 def emit(row: dict, path: str | None) -> None:
