@@ -197,3 +197,22 @@ def test_roughness_script_reads_what_the_rule_reads():
     assert rough.reading(lat, lon, truth, moving)[1] is False
     noisy = np.random.default_rng(4).normal(size=truth.shape)
     assert rough.reading(lat, lon, noisy, mask)[0] > 3 * r
+
+
+def test_steps_cap_arm_runs_accuracy_under_another_cap_and_restores_it(monkeypatch):
+    from xinr import presets
+
+    arm = _bench("steps_cap_arm")
+    seen = []
+
+    def fake_run(args, *patches):
+        with patches[0]:
+            seen.append((args, presets.AUTO_STEPS))
+
+    monkeypatch.setattr(arm, "run_accuracy", fake_run)
+    before = presets.AUTO_STEPS
+    arm.main(["3000", "sample", "--ratios", "0.01"])
+    assert seen == [(["sample", "--ratios", "0.01"], 3000)]
+    assert presets.AUTO_STEPS == before != 3000
+    with pytest.raises(SystemExit, match="usage"):
+        arm.main([])
