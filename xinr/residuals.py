@@ -312,8 +312,7 @@ def held_out_check(
         }
     where, e_net, e_corr = np.concatenate(where), np.concatenate(e_net), np.concatenate(e_corr)
     # the least-squares share of the correction: mean(error x correction) / mean(correction^2)
-    c2 = float(np.concatenate(spread).mean())
-    scale = float(np.clip(np.concatenate(cross).mean() / c2, 0.0, 1.0)) if c2 > 0 else 1.0
+    scale = _share(cross, spread)
     # the standard error of the change, from its mean per location (observations at one place
     # are not independent)
     places, inv = np.unique(where, return_inverse=True)
@@ -352,9 +351,10 @@ def correction_declined(
 
 
 def _share(num: list, den: list) -> float:
-    """The least-squares weight in [0, 1] of a prediction against the interpolated values, from
-    the per-observation products (error of the values) x (prediction - values) and
-    (prediction - values)**2."""
+    """The least-squares weight in [0, 1] of a step from a base prediction to another, from the
+    per-observation products (error of the base) x (step) and (step)**2, in lists of arrays
+    (1 where the step is zero everywhere). The share of the misfit correction (base: the
+    network), and the weight of a prediction against the interpolated values (base: those)."""
     d = float(np.concatenate(den).mean())
     return float(np.clip(np.concatenate(num).mean() / d, 0.0, 1.0)) if d > 0 else 1.0
 
