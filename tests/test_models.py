@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+import xarray as xr
 
 import xinr
 from xinr.models import MMGN, build_model, list_models
@@ -400,6 +401,73 @@ def test_curvature_with_time_where_positions_are_shared_and_neighbours_agree():
         assert "curvature" not in train
     paper = presets.resolve("paper", "mmgn", user_train={}, roughness=smooth, **fixed).train
     assert "curvature" not in paper
+
+
+def test_auto_model_mixes_only_at_smooth_stations_along_one_time_axis():
+    from xinr import presets
+
+    x = torch.rand(300, 3)
+    smooth, rough = presets.AUTO_SMOOTH_ROUGHNESS / 2, presets.AUTO_SMOOTH_ROUGHNESS * 2
+    fixed = dict(n_obs=1500, n_distinct=300, n_snapshots=5, encoding=None, x=x, user_train={})
+    moving = {**fixed, "n_distinct": 1200}
+    mix = presets.resolve("auto", "auto", user_model={}, roughness=smooth, ensemble=6, **fixed)
+    assert mix.name == "mix" and mix.base == "mmgn"
+    assert mix.names.count("resmlp") == round(6 * presets.MIX_SHARES["resmlp"])
+    assert mix.train["curvature"] == presets.AUTO_SINGLE_CURVATURE  # the same reading
+    for preset, kw, r, user, axis, known in (
+        ("auto", fixed, rough, {}, True, True),  # neighbours disagree
+        ("auto", fixed, None, {}, True, True),  # not measured
+        ("auto", moving, smooth, {}, True, True),  # positions not shared
+        ("auto", fixed, smooth, {}, False, True),  # snapshots along several dimensions
+        ("auto", fixed, smooth, {}, True, False),  # times unknown
+        ("auto", fixed, smooth, {"hidden": 8}, True, True),  # MMGN's keywords: MMGN
+        ("paper", fixed, smooth, {}, True, True),
+    ):
+        s = presets.resolve(
+            preset,
+            "auto",
+            user_model=user,
+            roughness=r,
+            ensemble=6,
+            one_time_axis=axis,
+            times_known=known,
+            **kw,
+        )
+        assert s.name == "mmgn" and s.names is None, (preset, r, user, axis, known)
+        assert (
+            s.model
+            == presets.resolve(
+                preset, "mmgn", user_model=user, roughness=r, ensemble=6, times_known=known, **kw
+            ).model
+        )
+    # a named model is trained as named
+    for name in ("mmgn", "mix", "siren"):
+        assert presets.resolve("auto", name, user_model={}, roughness=smooth, **fixed).name == name
+
+
+def test_default_model_is_the_mixture_at_smooth_stations_and_mmgn_elsewhere(tmp_path):
+    from .conftest import analytic_field
+
+    truth, obs = analytic_field()
+    kw = dict(progress=False, seed=0, epochs=2, ensemble=2)
+    stations = truth.where(np.random.default_rng(1).random(truth.shape[1:]) < 0.3)
+    fitted = stations.inr.fit(**kw)
+    assert fitted.model == "auto" and fitted.network_["model"] == "mix"
+    assert sorted(type(m).__name__ for m in fitted.model_.members) == ["MMGN", "ResMLP"]
+    assert "(1 mmgn + 1 resmlp)" in repr(fitted)
+    out = fitted.reconstruct()
+    fitted.save(tmp_path / "auto.xinr")
+    again = xinr.load(tmp_path / "auto.xinr")
+    assert again.model == "auto" and again.network_["model"] == "mix"
+    np.testing.assert_array_equal(again.reconstruct().values, out.values)
+    # holes at different places in each snapshot; the same stations with unrelated values; the
+    # stations over two snapshot dimensions (time x level): MMGN
+    noisy = stations.copy(data=np.random.default_rng(2).normal(size=stations.shape))
+    levels = xr.concat([stations, stations + 1], dim="level").transpose("time", "level", ...)
+    for da in (obs, noisy.where(stations.notnull()), levels):
+        fitted = da.inr.fit(**kw)
+        assert fitted.network_["model"] == "mmgn"
+        assert {type(m).__name__ for m in fitted.model_.members} == {"MMGN"}
 
 
 def test_neighbour_roughness_reads_agreement_between_neighbours():

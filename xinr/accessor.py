@@ -12,7 +12,7 @@ class _INRAccessor:
         self._obj = obj
         self._fitted = None
 
-    def fit(self, model: str = "mmgn", *, var: str | None = None, **kwargs):
+    def fit(self, model: str = "auto", *, var: str | None = None, **kwargs):
         """Fit an :class:`xinr.INR` on the observed (non-NaN) points; returns the fitted INR.
 
         Keywords are those of :class:`xinr.INR`. The accessor keeps a reference so that

@@ -44,6 +44,7 @@ def cmd_demo(a) -> int:
         model=a.model, max_time=a.max_time, device=a.device, seed=a.seed, progress=not a.quiet
     )
     fit_s = time.perf_counter() - t0
+    trained = fitted.network_["model"]  # (what model="auto" chose)
     recon = fitted.reconstruct()
     pred = recon.values.reshape(values.shape)
     near = fill("nearest", lat, lon, np.where(mask, values, np.nan), hidden)
@@ -54,7 +55,7 @@ def cmd_demo(a) -> int:
 
     units = truth.attrs.get("units", "")
     print(f"\nRMSE on the {hidden.sum()} hidden ocean points ({units}):")
-    print(f"  xinr {a.model:<8} {rmse(pred):8.3f}   (fit {fit_s:.0f} s)")
+    print(f"  xinr {trained:<8} {rmse(pred):8.3f}   (fit {fit_s:.0f} s)")
     print(f"  nearest        {rmse(near):8.3f}")
     print(f"  mean of obs    {rmse(np.full_like(values, mean)):8.3f}")
     os.makedirs(a.out, exist_ok=True)
@@ -75,7 +76,7 @@ def cmd_demo(a) -> int:
     panels = [
         (truth.isel(month=m), "truth"),
         (obs.isel(month=m), f"observed ({a.ratio:.0%})"),
-        (recon.isel(month=m).where(~land), f"xinr {a.model}"),
+        (recon.isel(month=m).where(~land), f"xinr {trained}"),
         ((recon - truth).isel(month=m), "error"),
     ]
     vmin, vmax = float(truth.min()), float(truth.max())
@@ -157,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser(
         "demo", help="fill a real SST field from 10%% of its points (offline, ~1 min)"
     )
-    d.add_argument("--model", default="mmgn")
+    d.add_argument("--model", default="auto")
     d.add_argument(
         "--ratio", type=float, default=0.10, help="share of ocean points kept (default 0.10)"
     )
@@ -172,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("input")
     f.add_argument("--var", default=None)
     f.add_argument("-o", "--output", required=True)
-    f.add_argument("--model", default="mmgn")
+    f.add_argument("--model", default="auto")
     f.add_argument("--max-time", type=float, default=None)
     f.add_argument("--epochs", type=int, default=None)
     f.add_argument("--device", default="auto")

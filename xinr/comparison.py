@@ -20,9 +20,9 @@ from .classical import CLASSICAL, fill
 from .coords import find_layout, spatial_points
 from .estimator import INR, select_variable
 from .models import list_models
-from .presets import MIX_MODEL_NAME
+from .presets import AUTO_MODEL_NAME, MIX_MODEL_NAME
 
-DEFAULT_MODELS = ("mmgn", "resmlp", "siren", "ffn_p", "ffn_g")
+DEFAULT_MODELS = ("auto", "mmgn", "resmlp", "siren", "ffn_p", "ffn_g")
 
 
 def compare(
@@ -45,8 +45,8 @@ def compare(
     da : xarray.DataArray or xarray.Dataset
         Field with NaN where nothing was observed.
     models : sequence of str
-        INR models to fit (registered names, or ``"mix"``, an ensemble of two), each with
-        ``INR(model, max_time=..., **fit_kwargs)``.
+        INR models to fit (registered names, ``"mix"``, an ensemble of two, or ``"auto"``, the
+        default's choice), each with ``INR(model, max_time=..., **fit_kwargs)``.
     classical : sequence of str
         Any of ``"nearest"``, ``"linear"``, ``"idw"`` (needs scipy).
     holdout : float
@@ -74,12 +74,12 @@ def compare(
     ...                   coords={"lat": lat, "lon": lon}, name="t")
     >>> table = xinr.compare(da, models=["mmgn"], classical=["nearest"], max_time=2,
     ...                      progress=False)
-    >>> list(table.method.values)
+    >>> table.method.values.tolist()
     ['mmgn', 'nearest']
     """
     if not 0 < holdout < 1:
         raise ValueError(f"holdout must be a share in (0, 1); got {holdout!r}.")
-    known = [*list_models(), MIX_MODEL_NAME]
+    known = [*list_models(), MIX_MODEL_NAME, AUTO_MODEL_NAME]
     for m in models:
         if m not in known:
             raise ValueError(f"Unknown model {m!r}. Expected one of {known}.")

@@ -83,11 +83,15 @@ class INR:
     Parameters
     ----------
     model : str
-        A registered model name (``xinr.list_models()``); default ``"mmgn"``. ``"mix"`` is an
-        ensemble of MMGN and ResMLP networks where the ``auto`` preset trains an ensemble
-        (the two win on different fields; members clearly worse on the held-out locations are
-        left out), and MMGN alone where one network is trained (see docs/models.md for what it
-        gave).
+        A registered model name (``xinr.list_models()``), ``"mix"`` or ``"auto"`` (default).
+        ``"mix"`` is an ensemble of MMGN and ResMLP networks where the ``auto`` preset trains an
+        ensemble (the two win on different fields; members clearly worse on the held-out
+        locations are left out), and MMGN alone where one network is trained (see
+        docs/models.md for what it gave). ``"auto"`` is ``"mix"`` where the snapshots lie along
+        one time axis, share their positions (fixed stations) and neighbouring observations
+        agree (:func:`xinr.presets.choose_model`), and ``"mmgn"`` elsewhere, under the ``paper``
+        preset, or where model keywords are given (they are MMGN's); ``network_["model"]`` says
+        which it trained.
     preset : {"auto", "paper"}
         ``"auto"`` (default) sizes the network's frequency scale, width and training schedule from
         the data (resolution, extent, number of observations); ``"paper"`` uses the paper's
@@ -189,6 +193,10 @@ class INR:
     ----------
     model_ : torch.nn.Module
         The fitted network (after ``fit``).
+    network_ : dict
+        What was trained: ``"model"`` (the model chosen, e.g. ``"mix"`` or ``"mmgn"`` for
+        ``model="auto"``), ``"base"``, and for a mixture the members' ``"names"`` and keywords
+        (``"members"``).
     history_ : list of dict
         Loss (and validation error) per epoch.
     residuals_ : xinr.residuals.ResidualField or None
@@ -219,7 +227,7 @@ class INR:
 
     def __init__(
         self,
-        model: str = "mmgn",
+        model: str = "auto",
         *,
         preset: str = "auto",
         encoding: str = "auto",
@@ -288,7 +296,7 @@ class INR:
 
     # ------------------------------------------------------------------ fitting
     def _check_options(self) -> None:
-        if self.model != presets.MIX_MODEL_NAME:
+        if self.model not in (presets.MIX_MODEL_NAME, presets.AUTO_MODEL_NAME):
             get_builder(self.model)  # unknown model -> ValueError listing known ones
         if self.preset not in presets.PRESETS:
             raise ValueError(
@@ -364,10 +372,10 @@ class INR:
         bounds = _resolve_bounds(self.bounds, self.preset, obs.value)
         x = encoding(lat[uniq], lon[uniq])
         user_train = {k: getattr(self, k) for k in TRAIN_OPTIONS if getattr(self, k) is not None}
-        roughness = None  # (the curvature rule's reading, only where it can matter)
+        roughness = None  # (the reading of the curvature rule and model="auto", where it matters)
         if (
             self.preset == "auto"
-            and "curvature" not in user_train
+            and ("curvature" not in user_train or self.model == presets.AUTO_MODEL_NAME)
             and presets.shares_positions(len(obs), int(uniq.size), obs.n_snapshots)
         ):
             roughness = presets.neighbour_roughness(lat[uniq], lon[uniq], inv, obs.snap, obs.value)
@@ -387,6 +395,7 @@ class INR:
                 times_known=times_known,
                 spacing=spacing,
                 roughness=roughness,
+                one_time_axis=len(layout.snapshot_dims) == 1,
             )
             net = build_network(
                 setup.base,
@@ -483,7 +492,12 @@ class INR:
         self.model_ = net
         self.model_kwargs_ = setup.model
         self.ensemble_ = setup.ensemble
-        self.network_ = {"base": setup.base, "names": setup.names, "members": setup.members}
+        self.network_ = {
+            "model": setup.name,
+            "base": setup.base,
+            "names": setup.names,
+            "members": setup.members,
+        }
         self.train_config_ = setup.train
         self.encoding_ = encoding
         self.scaler_ = scaler

@@ -17,7 +17,7 @@ from .coords import SpatialLayout, decode_labels, encode_labels
 from .encoding import Encoding, TimeScaler
 from .errors import ModelFileError
 from .normalize import Standardizer
-from .presets import MIX_MODEL_NAME
+from .presets import AUTO_MODEL_NAME, MIX_MODEL_NAME
 from .residuals import ResidualField
 
 FORMAT_VERSION = 1
@@ -159,7 +159,8 @@ def load(path):
     # model_kwargs (per-member keywords only set initial values)
     network = meta.get("network") or {}
     base = network.get("base", meta["model"])
-    user_kwargs = {} if meta["model"] == MIX_MODEL_NAME else meta["model_kwargs"]
+    chooses = meta["model"] in (MIX_MODEL_NAME, AUTO_MODEL_NAME)  # (its own hyperparameters)
+    user_kwargs = {} if chooses else meta["model_kwargs"]
     est = INR(model=meta["model"], progress=False, **user_kwargs)
     enc = Encoding.from_dict(meta["encoding"])
     ens = int(meta.get("ensemble", 1))
@@ -179,7 +180,13 @@ def load(path):
     est.model_ = net
     est.model_kwargs_ = meta["model_kwargs"]
     est.ensemble_ = ens
-    est.network_ = {"base": base, "names": names, "members": network.get("members")}
+    est.network_ = {
+        # files written before model="auto" did not say which model it chose
+        "model": network.get("model", MIX_MODEL_NAME if names else base),
+        "base": base,
+        "names": names,
+        "members": network.get("members"),
+    }
     est.train_config_ = meta["train_config"]
     est.encoding_ = enc
     est.scaler_ = Standardizer(**meta["scaler"])

@@ -26,7 +26,9 @@
     :data:`AUTO_MEMBER_STEPS` steps each, 3 train, or one network (:func:`budget_ensemble`).
     Cross-fitting (:data:`AUTO_CROSS`) is off: screened in session 16, not adopted.
     With ``model="mix"`` half of the members are ResMLP networks instead of MMGN
-    (:data:`MIX_SHARES`), and members are judged by their squared errors.
+    (:data:`MIX_SHARES`), and members are judged by their squared errors. ``model="auto"`` (the
+    default) is ``"mix"`` on a field with one time axis that is smooth at shared positions (the
+    reading that turns the curvature penalty on) and MMGN elsewhere (:func:`choose_model`).
 
 Explicit keywords passed to :class:`xinr.INR` always win over a preset.
 """
@@ -154,9 +156,21 @@ AUTO_CROSS: tuple[int, int] | None = None
 # the best single network on smooth fields at fixed stations, MMGN where snapshots see different
 # positions. Over the 24-case table it was level with the MMGN default on average (14 vs 13 cases
 # at the target, worse on the demo's 10% at different positions), so it is not the default
-# (bench/README.md, session 5).
+# everywhere (bench/README.md, session 5); model="auto" (below) uses it where it gained.
 MIX_MODEL_NAME = "mix"
 MIX_BASE = "mmgn"
+# model="auto" (the default): the mixture where the field's snapshots lie along one time axis,
+# share their positions and are smooth at the stations' spacing (the curvature rule's reading,
+# smooth_at_stations), and MMGN elsewhere. At fixed stations every station holds a series in
+# time, which a network that takes time as an input (ResMLP) uses directly. Measured at 120 s in
+# bench/README.md, session 20, against the MMGN default on the same masks: -27 points of MSE vs
+# linear over the 8 fits where it was screened (tropical Pacific SST at 5% of fixed stations -53%
+# -> -69%), and -16 over 17 fits not used to choose the rule (9 better, 8 worse by at most 1.5).
+# Several snapshot dimensions (months x depths of ocean temperature) give a time-taking network
+# only a flat snapshot index for time: there the mixture lost 18 points, so it stays off. Rough
+# fields and snapshots at different positions keep MMGN, where the mixture was not better
+# (session 5).
+AUTO_MODEL_NAME = "auto"
 MIX_SHARES = {"resmlp": 0.5}
 MIX_TRAIN = {"selection_loss": "mse"}
 # What the fitted object does with the network's misfits at the observations (INR(residuals=)):
@@ -229,6 +243,7 @@ class Setup:
     members: list[dict] | None = None
     names: list[str] | None = None  # per-member model names, where the members' models differ
     base: str = "mmgn"  # the model trained when the ensemble is of one kind
+    name: str = "mmgn"  # the model chosen (model="auto" picks "mix" or "mmgn": choose_model)
     spacing: float | None = None  # neighbour_spacing(x) under "auto", to pass to a new resolve
 
 
@@ -261,6 +276,57 @@ def shares_positions(n_obs: int, n_distinct: int, n_snapshots: int) -> bool:
     (True, False)
     """
     return n_snapshots > 1 and n_distinct <= AUTO_FIXED_SHARE * n_obs / n_snapshots
+
+
+def smooth_at_stations(
+    n_obs: int, n_distinct: int, n_snapshots: int, roughness: float | None
+) -> bool:
+    """Whether a field with time is smooth at shared positions: the snapshots share their
+    positions (:func:`shares_positions`) and neighbouring observations agree
+    (:func:`neighbour_roughness` below :data:`AUTO_SMOOTH_ROUGHNESS`).
+
+    Examples
+    --------
+    >>> smooth_at_stations(1200, 100, 12, 0.1), smooth_at_stations(1200, 100, 12, 0.5)
+    (True, False)
+    >>> smooth_at_stations(1200, 900, 12, 0.1), smooth_at_stations(1200, 100, 12, None)
+    (False, False)
+    """
+    return (
+        roughness is not None
+        and roughness < AUTO_SMOOTH_ROUGHNESS
+        and shares_positions(n_obs, n_distinct, n_snapshots)
+    )
+
+
+def choose_model(
+    model: str,
+    preset: str,
+    user_model: dict,
+    *,
+    smooth_stations: bool,
+    one_time_axis: bool,
+    times_known: bool = True,
+) -> str:
+    """The model a fit trains: ``model``, or for ``model="auto"`` the mixture
+    (:data:`MIX_MODEL_NAME`) where the field is smooth at shared stations (``smooth_stations``,
+    :func:`smooth_at_stations`) along one time axis with known times, and MMGN elsewhere (and
+    wherever the user sets model keywords, which are MMGN's, or under the ``paper`` preset).
+
+    Examples
+    --------
+    >>> choose_model("auto", "auto", {}, smooth_stations=True, one_time_axis=True)
+    'mix'
+    >>> choose_model("auto", "auto", {}, smooth_stations=True, one_time_axis=False)
+    'mmgn'
+    >>> choose_model("siren", "auto", {}, smooth_stations=True, one_time_axis=True)
+    'siren'
+    """
+    if model != AUTO_MODEL_NAME:
+        return model
+    if preset == "auto" and not user_model and smooth_stations and one_time_axis and times_known:
+        return MIX_MODEL_NAME
+    return MIX_BASE
 
 
 def neighbour_roughness(
@@ -348,6 +414,7 @@ def resolve(
     times_known: bool = True,
     spacing: float | None = None,
     roughness: float | None = None,
+    one_time_axis: bool = True,
 ) -> Setup:
     """Model and training keywords for a fit: preset values, overridden by the user's.
 
@@ -357,8 +424,19 @@ def resolve(
     join only where every snapshot's time is known (``times_known``). ``spacing``, when given,
     is ``neighbour_spacing(x)`` from an earlier call (the setup's ``spacing``), not recomputed.
     ``roughness`` is :func:`neighbour_roughness` of the observations, where
-    :func:`shares_positions` (None elsewhere: it only matters there).
+    :func:`shares_positions` (None elsewhere: it only matters there). ``model="auto"`` trains
+    what :func:`choose_model` picks (``one_time_axis``: whether the snapshots lie along one
+    dimension); the setup's ``name`` says which.
     """
+    smooth = smooth_at_stations(n_obs, n_distinct, n_snapshots, roughness)
+    model = choose_model(
+        model,
+        preset,
+        user_model,
+        smooth_stations=smooth,
+        one_time_axis=one_time_axis,
+        times_known=times_known,
+    )
     if model == MIX_MODEL_NAME and user_model:
         raise TypeError(
             f"model='mix' chooses its networks' hyperparameters; got {sorted(user_model)}. "
@@ -426,11 +504,7 @@ def resolve(
             "max_time" not in user_train or n_obs <= AUTO_ENSEMBLE_MAX_OBS
         ):
             train["epochs"] = max(1, math.ceil(AUTO_STEPS / steps_per_epoch))
-        if n_snapshots == 1 or (
-            roughness is not None
-            and roughness < AUTO_SMOOTH_ROUGHNESS
-            and shares_positions(n_obs, n_distinct, n_snapshots)
-        ):
+        if n_snapshots == 1 or smooth:
             train["curvature"] = AUTO_SINGLE_CURVATURE
         if n_folds:
             train["cross_folds"] = n_folds
@@ -480,5 +554,6 @@ def resolve(
         members=members,
         names=names,
         base=base,
+        name=model,
         spacing=spacing,
     )
