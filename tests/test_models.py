@@ -455,6 +455,7 @@ def test_default_model_is_the_mixture_at_smooth_stations_and_mmgn_elsewhere(tmp_
     assert fitted.model == "auto" and fitted.network_["model"] == "mix"
     assert sorted(type(m).__name__ for m in fitted.model_.members) == ["MMGN", "ResMLP"]
     assert "(1 mmgn + 1 resmlp)" in repr(fitted)
+    assert repr(fitted).startswith("INR(model='auto', encoding='sphere') trained 'mix'\n")
     out = fitted.reconstruct()
     fitted.save(tmp_path / "auto.xinr")
     again = xinr.load(tmp_path / "auto.xinr")
@@ -467,6 +468,7 @@ def test_default_model_is_the_mixture_at_smooth_stations_and_mmgn_elsewhere(tmp_
     for da in (obs, noisy.where(stations.notnull()), levels):
         fitted = da.inr.fit(**kw)
         assert fitted.network_["model"] == "mmgn"
+        assert "trained 'mmgn'" in repr(fitted)
         assert {type(m).__name__ for m in fitted.model_.members} == {"MMGN"}
 
 

@@ -576,11 +576,13 @@ class INR:
             misfits = f"added (rms {rms:.4g} {self.attrs_.get('units', '')}".rstrip() + ")"
         curvature = self.train_config_.get("curvature", 0)  # set with model_ by fit and load
         smooth = f", curvature penalty {curvature:g}" if curvature else ""
+        trained = self.network_.get("model", self.model)
+        chosen = f" trained {trained!r}" if trained != self.model else ""  # (model="auto")
         names = self.network_["names"]
         if names:  # a mixture: say of what
             ens += " (" + " + ".join(f"{names.count(n)} {n}" for n in dict.fromkeys(names)) + ")"
         return (
-            f"INR(model={self.model!r}, encoding={self.encoding_.kind!r}){flags}\n"
+            f"INR(model={self.model!r}, encoding={self.encoding_.kind!r}){flags}{chosen}\n"
             f"  field: {self.name_!r} dims {self.dims_}, {self.n_snapshots_} snapshot(s), "
             f"{self.n_obs_} observed points\n"
             f"  network: {n_par:,} parameters, {self.model_kwargs_}"
