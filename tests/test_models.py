@@ -403,41 +403,49 @@ def test_curvature_with_time_where_positions_are_shared_and_neighbours_agree():
     assert "curvature" not in paper
 
 
-def test_auto_model_mixes_only_at_smooth_stations_along_one_time_axis():
+def test_auto_model_mixes_at_shared_positions_along_one_time_axis():
     from xinr import presets
 
     x = torch.rand(300, 3)
     smooth, rough = presets.AUTO_SMOOTH_ROUGHNESS / 2, presets.AUTO_SMOOTH_ROUGHNESS * 2
+    # 300 stations: 30 held out, shared by the members to select them; 150: 15, member folds
     fixed = dict(n_obs=1500, n_distinct=300, n_snapshots=5, encoding=None, x=x, user_train={})
+    few = {**fixed, "n_obs": 750, "n_distinct": 150}
     moving = {**fixed, "n_distinct": 1200}
-    mix = presets.resolve("auto", "auto", user_model={}, roughness=smooth, ensemble=6, **fixed)
-    assert mix.name == "mix" and mix.base == "mmgn"
-    assert mix.names.count("resmlp") == round(6 * presets.MIX_SHARES["resmlp"])
-    assert mix.train["curvature"] == presets.AUTO_SINGLE_CURVATURE  # the same reading
+    for kw, r in ((fixed, smooth), (fixed, rough), (fixed, None), (few, smooth)):
+        mix = presets.resolve("auto", "auto", user_model={}, roughness=r, ensemble=6, **kw)
+        assert mix.name == "mix" and mix.base == "mmgn", (kw["n_distinct"], r)
+        assert mix.names.count("resmlp") == round(6 * presets.MIX_SHARES["resmlp"])
+        # the curvature penalty follows its own reading
+        assert ("curvature" in mix.train) == (r == smooth)
     for preset, kw, r, user, axis, known in (
-        ("auto", fixed, rough, {}, True, True),  # neighbours disagree
-        ("auto", fixed, None, {}, True, True),  # not measured
+        ("auto", few, rough, {}, True, True),  # rough, and members not selected
+        ("auto", few, None, {}, True, True),
+        ("auto", fixed, rough, {"member_weights": "equal"}, True, True),
         ("auto", moving, smooth, {}, True, True),  # positions not shared
         ("auto", fixed, smooth, {}, False, True),  # snapshots along several dimensions
         ("auto", fixed, smooth, {}, True, False),  # times unknown
         ("auto", fixed, smooth, {"hidden": 8}, True, True),  # MMGN's keywords: MMGN
         ("paper", fixed, smooth, {}, True, True),
     ):
+        train_kw = {k: v for k, v in user.items() if k == "member_weights"}
+        model_kw = {k: v for k, v in user.items() if k != "member_weights"}
+        kw = {**kw, "user_train": train_kw}
         s = presets.resolve(
             preset,
             "auto",
-            user_model=user,
+            user_model=model_kw,
             roughness=r,
             ensemble=6,
             one_time_axis=axis,
             times_known=known,
             **kw,
         )
-        assert s.name == "mmgn" and s.names is None, (preset, r, user, axis, known)
+        assert s.name == "mmgn" and s.names is None, (preset, kw["n_distinct"], r, user, axis)
         assert (
             s.model
             == presets.resolve(
-                preset, "mmgn", user_model=user, roughness=r, ensemble=6, times_known=known, **kw
+                preset, "mmgn", user_model=model_kw, roughness=r, ensemble=6, **kw
             ).model
         )
     # a named model is trained as named
@@ -445,7 +453,7 @@ def test_auto_model_mixes_only_at_smooth_stations_along_one_time_axis():
         assert presets.resolve("auto", name, user_model={}, roughness=smooth, **fixed).name == name
 
 
-def test_default_model_is_the_mixture_at_smooth_stations_and_mmgn_elsewhere(tmp_path):
+def test_default_model_is_the_mixture_at_fixed_stations_and_mmgn_elsewhere(tmp_path):
     from .conftest import analytic_field
 
     truth, obs = analytic_field()
@@ -461,11 +469,20 @@ def test_default_model_is_the_mixture_at_smooth_stations_and_mmgn_elsewhere(tmp_
     again = xinr.load(tmp_path / "auto.xinr")
     assert again.model == "auto" and again.network_["model"] == "mix"
     np.testing.assert_array_equal(again.reconstruct().values, out.values)
-    # holes at different places in each snapshot; the same stations with unrelated values; the
-    # stations over two snapshot dimensions (time x level): MMGN
-    noisy = stations.copy(data=np.random.default_rng(2).normal(size=stations.shape))
+    # the same ~200 stations with values unrelated from one to the next: the mixture too, since
+    # 10% of them are enough to select the members by; at ~70 (member folds), MMGN
+    assert int(stations.isel(time=0).count()) >= 200  # (so that 10% are at least 20)
+    noise = np.random.default_rng(2).normal(size=stations.shape)
+    assert (
+        stations.copy(data=noise).where(stations.notnull()).inr.fit(**kw).network_["model"] == "mix"
+    )
+    few = np.random.default_rng(3).random(truth.shape[1:]) < 0.1
+    assert truth.where(few).inr.fit(**kw).network_["model"] == "mix"  # smooth
+    rough_few = truth.copy(data=noise).where(few)
+    # holes at different places in each snapshot; the stations over two snapshot dimensions
+    # (time x level): MMGN
     levels = xr.concat([stations, stations + 1], dim="level").transpose("time", "level", ...)
-    for da in (obs, noisy.where(stations.notnull()), levels):
+    for da in (rough_few, obs, levels):
         fitted = da.inr.fit(**kw)
         assert fitted.network_["model"] == "mmgn"
         assert "trained 'mmgn'" in repr(fitted)

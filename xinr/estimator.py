@@ -88,10 +88,11 @@ class INR:
         ensemble (the two win on different fields; members clearly worse on the held-out
         locations are left out), and MMGN alone where one network is trained (see
         docs/models.md for what it gave). ``"auto"`` is ``"mix"`` where the snapshots lie along
-        one time axis, share their positions (fixed stations) and neighbouring observations
-        agree (:func:`xinr.presets.choose_model`), and ``"mmgn"`` elsewhere, under the ``paper``
-        preset, or where model keywords are given (they are MMGN's); ``network_["model"]`` says
-        which it trained.
+        one time axis and share their positions (fixed stations), and either neighbouring
+        observations agree or the held-out locations are enough to select members by (about
+        200 stations or more; :func:`xinr.presets.choose_model`), and ``"mmgn"`` elsewhere,
+        under the ``paper`` preset, or where model keywords are given (they are MMGN's);
+        ``network_["model"]`` says which it trained.
     preset : {"auto", "paper"}
         ``"auto"`` (default) sizes the network's frequency scale, width and training schedule from
         the data (resolution, extent, number of observations); ``"paper"`` uses the paper's
@@ -372,10 +373,10 @@ class INR:
         bounds = _resolve_bounds(self.bounds, self.preset, obs.value)
         x = encoding(lat[uniq], lon[uniq])
         user_train = {k: getattr(self, k) for k in TRAIN_OPTIONS if getattr(self, k) is not None}
-        roughness = None  # (the reading of the curvature rule and model="auto", where it matters)
+        roughness = None  # (the curvature rule's reading, only where it can matter)
         if (
             self.preset == "auto"
-            and ("curvature" not in user_train or self.model == presets.AUTO_MODEL_NAME)
+            and "curvature" not in user_train
             and presets.shares_positions(len(obs), int(uniq.size), obs.n_snapshots)
         ):
             roughness = presets.neighbour_roughness(lat[uniq], lon[uniq], inv, obs.snap, obs.value)

@@ -27,8 +27,9 @@
     Cross-fitting (:data:`AUTO_CROSS`) is off: screened in session 16, not adopted.
     With ``model="mix"`` half of the members are ResMLP networks instead of MMGN
     (:data:`MIX_SHARES`), and members are judged by their squared errors. ``model="auto"`` (the
-    default) is ``"mix"`` on a field with one time axis that is smooth at shared positions (the
-    reading that turns the curvature penalty on) and MMGN elsewhere (:func:`choose_model`).
+    default) is ``"mix"`` on a field with one time axis at shared positions that is smooth there
+    (the reading that turns the curvature penalty on) or has enough stations to select members
+    by, and MMGN elsewhere (:func:`choose_model`).
 
 Explicit keywords passed to :class:`xinr.INR` always win over a preset.
 """
@@ -159,17 +160,21 @@ AUTO_CROSS: tuple[int, int] | None = None
 # everywhere (bench/README.md, session 5); model="auto" (below) uses it where it gained.
 MIX_MODEL_NAME = "mix"
 MIX_BASE = "mmgn"
-# model="auto" (the default): the mixture where the field's snapshots lie along one time axis,
-# share their positions and are smooth at the stations' spacing (the curvature rule's reading,
-# smooth_at_stations), and MMGN elsewhere. At fixed stations every station holds a series in
-# time, which a network that takes time as an input (ResMLP) uses directly. Measured at 120 s in
-# bench/README.md, session 20, against the MMGN default on the same masks: -27 points of MSE vs
-# linear over the 8 fits where it was screened (tropical Pacific SST at 5% of fixed stations -53%
-# -> -69%), and -16 over 17 fits not used to choose the rule (9 better, 8 worse by at most 1.5).
-# Several snapshot dimensions (months x depths of ocean temperature) give a time-taking network
-# only a flat snapshot index for time: there the mixture lost 18 points, so it stays off. Rough
-# fields and snapshots at different positions keep MMGN, where the mixture was not better
-# (session 5).
+# model="auto" (the default): the mixture where the field's snapshots lie along one time axis at
+# shared positions (fixed stations, a fixed land mask) and either neighbouring observations agree
+# (the curvature rule's reading, smooth_at_stations) or the members are selected on one shared
+# held-out set (at least ~200 stations: member folds do not apply), and MMGN elsewhere
+# (choose_model). At fixed stations every station holds a series in time, which a network that
+# takes time as an input (ResMLP) uses directly. Measured at 120 s in bench/README.md, session
+# 20, against the MMGN default on the same masks, on fits not used to choose each part: smooth at
+# stations, -16 points of MSE vs linear over 17 fits (9 better, 8 worse by at most 1.5; tropical
+# Pacific SST at 5% of fixed stations -62% -> -70%); rough with members selected, -10.6 over 4
+# (all better; screened first on 3: -33, sea ice 5%/1 -17% -> -22%, surface pressure +0.4% ->
+# -17%). Rough with member folds (every member averaged, so a poor ResMLP half stays in) was +9.6
+# over 7 fits (sea ice 1%/1 seed 1 -14% -> -1.5%): MMGN there. Several snapshot dimensions
+# (months x depths of ocean temperature) give a time-taking network only a flat snapshot index
+# for time: there the mixture lost 18 points, so it stays off. Snapshots at different positions
+# keep MMGN, where the mixture was not better (session 5).
 AUTO_MODEL_NAME = "auto"
 MIX_SHARES = {"resmlp": 0.5}
 MIX_TRAIN = {"selection_loss": "mse"}
@@ -304,27 +309,46 @@ def choose_model(
     preset: str,
     user_model: dict,
     *,
-    smooth_stations: bool,
+    shared_positions: bool,
+    smooth: bool,
+    selected: bool,
     one_time_axis: bool,
     times_known: bool = True,
 ) -> str:
     """The model a fit trains: ``model``, or for ``model="auto"`` the mixture
-    (:data:`MIX_MODEL_NAME`) where the field is smooth at shared stations (``smooth_stations``,
-    :func:`smooth_at_stations`) along one time axis with known times, and MMGN elsewhere (and
-    wherever the user sets model keywords, which are MMGN's, or under the ``paper`` preset).
+    (:data:`MIX_MODEL_NAME`) or MMGN.
+
+    The mixture where the snapshots share their positions (``shared_positions``,
+    :func:`shares_positions`: fixed stations, a fixed land mask) along one time axis with known
+    times, and either neighbouring observations agree (``smooth``, :func:`smooth_at_stations`)
+    or the ensemble's members are selected on one shared set of held-out locations
+    (``selected``: where member folds do not apply, :func:`xinr.training.member_folds_apply`,
+    so that members that do worse there leave the average). MMGN
+    elsewhere, wherever the user sets model keywords (they are MMGN's), and under the ``paper``
+    preset.
 
     Examples
     --------
-    >>> choose_model("auto", "auto", {}, smooth_stations=True, one_time_axis=True)
+    >>> kw = dict(shared_positions=True, one_time_axis=True)
+    >>> choose_model("auto", "auto", {}, smooth=True, selected=False, **kw)
     'mix'
-    >>> choose_model("auto", "auto", {}, smooth_stations=True, one_time_axis=False)
+    >>> choose_model("auto", "auto", {}, smooth=False, selected=True, **kw)
+    'mix'
+    >>> choose_model("auto", "auto", {}, smooth=False, selected=False, **kw)
     'mmgn'
-    >>> choose_model("siren", "auto", {}, smooth_stations=True, one_time_axis=True)
+    >>> choose_model("siren", "auto", {}, smooth=True, selected=True, **kw)
     'siren'
     """
     if model != AUTO_MODEL_NAME:
         return model
-    if preset == "auto" and not user_model and smooth_stations and one_time_axis and times_known:
+    if (
+        preset == "auto"
+        and not user_model
+        and shared_positions
+        and one_time_axis
+        and times_known
+        and (smooth or selected)
+    ):
         return MIX_MODEL_NAME
     return MIX_BASE
 
@@ -429,14 +453,27 @@ def resolve(
     dimension); the setup's ``name`` says which.
     """
     smooth = smooth_at_stations(n_obs, n_distinct, n_snapshots, roughness)
-    model = choose_model(
-        model,
-        preset,
-        user_model,
-        smooth_stations=smooth,
-        one_time_axis=one_time_axis,
-        times_known=times_known,
-    )
+    if model == AUTO_MODEL_NAME:
+        share = user_train.get("validation", AUTO_TRAIN["validation"])
+        k = ensemble if isinstance(ensemble, int) else AUTO_ENSEMBLE
+        selected = (
+            k > 1
+            and round(share * n_distinct) >= 1
+            and user_train.get("member_weights", AUTO_TRAIN["member_weights"]) == "validation"
+            and not member_folds_apply(
+                user_train.get("member_folds", AUTO_TRAIN["member_folds"]), share, n_distinct, k
+            )
+        )
+        model = choose_model(
+            model,
+            preset,
+            user_model,
+            shared_positions=shares_positions(n_obs, n_distinct, n_snapshots),
+            smooth=smooth,
+            selected=selected,
+            one_time_axis=one_time_axis,
+            times_known=times_known,
+        )
     if model == MIX_MODEL_NAME and user_model:
         raise TypeError(
             f"model='mix' chooses its networks' hyperparameters; got {sorted(user_model)}. "
