@@ -312,7 +312,7 @@ def test_mix_model_mixes_mmgn_and_resmlp_members():
     # one network (paper preset, a single member, or unknown times): MMGN alone
     for preset, ens, known in (("paper", 6, True), ("auto", 1, True), ("auto", 6, False)):
         s = presets.resolve(preset, "mix", user_model={}, ensemble=ens, times_known=known, **kw)
-        assert s.base == "mmgn" and s.names is None
+        assert s.base == "mmgn" and s.names is None and s.name == "mmgn"
     with pytest.raises(TypeError, match="model='mix'.*hidden"):
         presets.resolve("auto", "mix", user_model={"hidden": 8}, ensemble=6, **kw)
 

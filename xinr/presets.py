@@ -168,7 +168,7 @@ MIX_BASE = "mmgn"
 # takes time as an input (ResMLP) uses directly. Measured at 120 s in bench/README.md, session
 # 20, against the MMGN default on the same masks, on fits not used to choose each part: smooth at
 # stations, -16 points of MSE vs linear over 17 fits (9 better, 8 worse by at most 1.5; tropical
-# Pacific SST at 5% of fixed stations -62% -> -70%); rough with members selected, -10.6 over 4
+# Pacific SST at 5% of fixed stations -62% -> -70%); rough with members selected, -18.7 over 5
 # (all better; screened first on 3: -33, sea ice 5%/1 -17% -> -22%, surface pressure +0.4% ->
 # -17%). Rough with member folds (every member averaged, so a poor ResMLP half stays in) was +9.6
 # over 7 fits (sea ice 1%/1 seed 1 -14% -> -1.5%): MMGN there. Several snapshot dimensions
@@ -248,7 +248,7 @@ class Setup:
     members: list[dict] | None = None
     names: list[str] | None = None  # per-member model names, where the members' models differ
     base: str = "mmgn"  # the model trained when the ensemble is of one kind
-    name: str = "mmgn"  # the model chosen (model="auto" picks "mix" or "mmgn": choose_model)
+    name: str = "mmgn"  # the model trained (model="auto" picks "mix" or "mmgn": choose_model)
     spacing: float | None = None  # neighbour_spacing(x) under "auto", to pass to a new resolve
 
 
@@ -591,6 +591,7 @@ def resolve(
         members=members,
         names=names,
         base=base,
-        name=model,
+        # what was trained: a "mix" of one network is MMGN alone
+        name=model if names or model != MIX_MODEL_NAME else base,
         spacing=spacing,
     )
