@@ -108,14 +108,13 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
             t_fit, t_pred = 0.0, time.perf_counter() - t0
         else:
             kw = dict(progress=False, seed=seed, max_time=budget)
-            if m == "xinr":
+            if m == "xinr":  # INR's defaults, its default model among them, and --set keywords
                 kw.update(xinr_kw)
-                model = kw.pop("model", "mmgn")
             else:
-                model = m
+                kw["model"] = m
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fitted = xinr.INR(model, **kw).fit(obs)
+                fitted = xinr.INR(**kw).fit(obs)
             t_fit = time.perf_counter() - t0
             t1 = time.perf_counter()
             pred = fitted.reconstruct().transpose(*order).values.reshape(S, -1)
@@ -136,6 +135,10 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
         rows.append(row(m, pred, t_fit, t_pred, members))
         if check is not None:
             rows[-1]["misfit_check"] = check
+        if m not in ("nearest", "linear", "idw"):  # what the fit trained (model="auto" chooses)
+            for r in rows:
+                if r["method"] in (m, m + "_net", m + "_idw"):
+                    r["trained"] = fitted.network_["model"]
     return rows
 
 

@@ -216,3 +216,16 @@ def test_steps_cap_arm_runs_accuracy_under_another_cap_and_restores_it(monkeypat
     assert presets.AUTO_STEPS == before != 3000
     with pytest.raises(SystemExit, match="usage"):
         arm.main([])
+
+
+def test_accuracy_xinr_row_fits_inr_at_its_defaults():
+    # the "xinr" row is INR() at its defaults (model="auto"); --set keywords override them
+    acc = _bench("accuracy")
+    truth, _ = analytic_field()
+    cases = {"auto": "mix", "mmgn": "mmgn"}  # smooth field at fixed stations: the mixture
+    for model, trained in cases.items():
+        kw = {"epochs": 2, "ensemble": 2} | ({} if model == "auto" else {"model": model})
+        rows = acc.run_case(truth, 0.3, 1, 0, ["xinr", "linear"], None, kw)
+        fits = [r for r in rows if r["method"].startswith("xinr")]
+        assert fits and all(r["trained"] == trained for r in fits)
+        assert "trained" not in next(r for r in rows if r["method"] == "linear")
