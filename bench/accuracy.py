@@ -86,7 +86,8 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
     mask, held, obs = hide(da, truth, ratio, task, seed)
     rows = []
 
-    def row(method, pred, t_fit, t_pred, members):
+    def row(method, pred, t_fit, t_pred, members, trained=None):
+        # trained: what an INR fit trained (model="auto" chooses); absent for classical methods
         return {
             "field": label or str(da.name),
             "ratio": ratio,
@@ -98,11 +99,11 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
             "fit_s": t_fit,
             "predict_s": t_pred,
             "members": members,
-        }
+        } | ({"trained": trained} if trained else {})
 
     for m in methods:
         t0 = time.perf_counter()
-        members, check = None, None
+        members, check, trained = None, None, None
         if m in ("nearest", "linear", "idw"):
             pred = fill(m, lat, lon, np.where(mask, truth, np.nan), held)
             t_fit, t_pred = 0.0, time.perf_counter() - t0
@@ -119,7 +120,7 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
             t1 = time.perf_counter()
             pred = fitted.reconstruct().transpose(*order).values.reshape(S, -1)
             t_pred = time.perf_counter() - t1
-            members = fitted.ensemble_
+            members, trained = fitted.ensemble_, fitted.network_["model"]
             added = getattr(fitted, "residuals_", None)
             declined = getattr(fitted, "declined_residuals_", None)
             if added is not None or declined is not None:
@@ -129,16 +130,12 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
                 other = fitted.reconstruct().transpose(*order).values.reshape(S, -1)
                 fitted.residuals_ = added
                 alone, corrected = (other, pred) if added is not None else (pred, other)
-                rows.append(row(m + "_net", alone, t_fit, t_pred, members))
-                rows.append(row(m + "_idw", corrected, t_fit, t_pred, members))
+                rows.append(row(m + "_net", alone, t_fit, t_pred, members, trained))
+                rows.append(row(m + "_idw", corrected, t_fit, t_pred, members, trained))
             check = getattr(fitted, "misfit_check_", None)
-        rows.append(row(m, pred, t_fit, t_pred, members))
+        rows.append(row(m, pred, t_fit, t_pred, members, trained))
         if check is not None:
             rows[-1]["misfit_check"] = check
-        if m not in ("nearest", "linear", "idw"):  # what the fit trained (model="auto" chooses)
-            for r in rows:
-                if r["method"] in (m, m + "_net", m + "_idw"):
-                    r["trained"] = fitted.network_["model"]
     return rows
 
 
