@@ -478,6 +478,10 @@ def test_default_model_is_the_mixture_at_fixed_stations_and_mmgn_elsewhere(tmp_p
     )
     few = np.random.default_rng(3).random(truth.shape[1:]) < 0.1
     assert truth.where(few).inr.fit(**kw).network_["model"] == "mix"  # smooth
+    # the same with the penalty set by the user: the model still follows the field's reading,
+    # and the penalty the user's value
+    fitted = truth.where(few).inr.fit(curvature=0, **kw)
+    assert fitted.network_["model"] == "mix" and "curvature" not in fitted.train_config_
     rough_few = truth.copy(data=noise).where(few)
     # holes at different places in each snapshot; the stations over two snapshot dimensions
     # (time x level): MMGN

@@ -373,10 +373,12 @@ class INR:
         bounds = _resolve_bounds(self.bounds, self.preset, obs.value)
         x = encoding(lat[uniq], lon[uniq])
         user_train = {k: getattr(self, k) for k in TRAIN_OPTIONS if getattr(self, k) is not None}
-        roughness = None  # (the curvature rule's reading, only where it can matter)
+        # the curvature rule's reading, only where it can matter: for the penalty's default, and
+        # for model="auto", which reads it also where the user set the penalty
+        roughness = None
         if (
             self.preset == "auto"
-            and "curvature" not in user_train
+            and ("curvature" not in user_train or self.model == presets.AUTO_MODEL_NAME)
             and presets.shares_positions(len(obs), int(uniq.size), obs.n_snapshots)
         ):
             roughness = presets.neighbour_roughness(lat[uniq], lon[uniq], inv, obs.snap, obs.value)
