@@ -92,7 +92,8 @@ class INR:
         observations agree or the held-out locations are enough to select members by (about
         200 stations or more; :func:`xinr.presets.choose_model`), and ``"mmgn"`` elsewhere,
         under the ``paper`` preset, or where model keywords are given (they are MMGN's);
-        ``network_["model"]`` says which it trained.
+        ``network_["model"]`` says which it trained. The choice reads the field also where
+        ``curvature`` is given.
     preset : {"auto", "paper"}
         ``"auto"`` (default) sizes the network's frequency scale, width and training schedule from
         the data (resolution, extent, number of observations); ``"paper"`` uses the paper's
