@@ -119,6 +119,21 @@ out["trinidad_topo"] = d.load()
 d = xr.open_dataset(f"{ncl}/cdf/sstanom.robinsonproj.nc", decode_times=False)["SST"].load()
 d.name, d.attrs = "sst_anomaly", {"units": "K"}
 out["sst_anomaly_pmip"] = d
+# Session 21, three more fields never used for tuning, of kinds the benchmark lacked: synoptic
+# weather (a storm's 6-hourly zonal wind over North America and the Pacific, with missing
+# values), a global daily temperature series, and a global moisture map (relative humidity at
+# 500 hPa, one time)
+d = xr.open_dataset(f"{ncl}/cdf/Ustorm.cdf", decode_times=False)["u"].rename(timestep="time")
+d.name, d.attrs = "u", {"units": "m s-1"}
+out["ustorm"] = d.load()
+d = xr.open_dataset(f"{ncl}/cdf/meccatemp.cdf", decode_times=False)["t"]
+d = d.isel(lon=slice(0, -1))  # the last column (180 E) repeats the first (180 W)
+d.name, d.attrs = "t", {"units": "K"}
+out["mecca_temp"] = d.load()
+d = xr.open_dataset(f"{ncl}/nug/rectilinear_grid_3D.nc", decode_times=False)["rhumidity"]
+d = d.isel(time=0, drop=True).sel(lev=50000.0, drop=True)
+d.name, d.attrs = "rhum", {"units": "1"}
+out["rhum_500"] = d.load()
 for k, v in out.items():
     v = v.astype("float32")
     for c in ("lat", "lon"):
