@@ -218,6 +218,34 @@ def test_steps_cap_arm_runs_accuracy_under_another_cap_and_restores_it(monkeypat
         arm.main([])
 
 
+def test_mix_cross_arm_cross_fits_the_mixture_only_where_members_hold_out_their_own(monkeypatch):
+    import torch
+
+    import xinr
+    from xinr import presets
+
+    arm = _bench("mix_cross_arm")
+    x = torch.rand(150, 2)
+    kw = dict(n_obs=300, n_snapshots=2, encoding=None, x=x, user_model={}, user_train={})
+    seen = []
+
+    def fake_run(args, *patches):
+        with patches[0], patches[1]:
+            few = presets.resolve("auto", "mix", n_distinct=150, **kw)  # 15 held out: folds
+            many = presets.resolve("auto", "mix", n_distinct=300, **kw)
+            one = presets.resolve("auto", "mmgn", n_distinct=150, **kw)
+            seen.append((args, few.train.get("cross_folds"), many.train, one.train))
+            assert xinr.INR.fit is arm.fit
+
+    monkeypatch.setattr(arm, "run_accuracy", fake_run)
+    before = (presets.resolve, xinr.INR.fit)
+    arm.main(["sample", "--set", "model=mix"])
+    ((args, folds, many, one),) = seen
+    assert args == ["sample", "--set", "model=mix"] and folds == arm.FOLDS
+    assert "cross_folds" not in many and "cross_folds" not in one
+    assert (presets.resolve, xinr.INR.fit) == before  # undone
+
+
 def test_accuracy_xinr_row_fits_inr_at_its_defaults():
     # the "xinr" row is INR() at its defaults (model="auto"); --set keywords override them
     acc = _bench("accuracy")
