@@ -216,6 +216,17 @@ def test_member_folds_keep_each_member_off_its_own_locations():
     assert (torch.stack([m.b.detach() == 0 for m in shared.members]).all(0)).sum() == 6
 
 
+def test_members_selected_only_on_one_shared_held_out_set():
+    from xinr.training import members_selected
+
+    assert members_selected("validation", True, 0.1, 2108, 6)  # 211 held out, shared
+    assert not members_selected("validation", True, 0.1, 105, 6)  # member folds: averaged
+    assert members_selected("validation", False, 0.1, 105, 6)  # no folds asked: shared
+    assert not members_selected("uniform", False, 0.1, 2108, 6)
+    assert not members_selected("validation", False, 0.1, 2108, 1)  # one network
+    assert not members_selected("validation", False, 0.0, 2108, 6)  # nothing held out
+
+
 def test_cross_folds_partition_the_locations():
     from xinr.training import split_cross_folds
 

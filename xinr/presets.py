@@ -43,7 +43,7 @@ import numpy as np
 import torch
 
 from .classical import unit_vectors
-from .training import MIN_SELECTION_LOCATIONS, member_folds_apply, training_rows
+from .training import MIN_SELECTION_LOCATIONS, member_folds_apply, members_selected, training_rows
 
 PRESETS = ("auto", "paper")
 
@@ -322,7 +322,7 @@ def choose_model(
     :func:`shares_positions`: fixed stations, a fixed land mask) along one time axis with known
     times, and either neighbouring observations agree (``smooth``, :func:`smooth_at_stations`)
     or the ensemble's members are selected on one shared set of held-out locations
-    (``selected``: where member folds do not apply, :func:`xinr.training.member_folds_apply`,
+    (``selected``, :func:`xinr.training.members_selected`: where member folds do not apply,
     so that members that do worse there leave the average). MMGN
     elsewhere, wherever the user sets model keywords (they are MMGN's), and under the ``paper``
     preset.
@@ -454,15 +454,12 @@ def resolve(
     """
     smooth = smooth_at_stations(n_obs, n_distinct, n_snapshots, roughness)
     if model == AUTO_MODEL_NAME:
-        share = user_train.get("validation", AUTO_TRAIN["validation"])
-        k = ensemble if isinstance(ensemble, int) else AUTO_ENSEMBLE
-        selected = (
-            k > 1
-            and round(share * n_distinct) >= 1
-            and user_train.get("member_weights", AUTO_TRAIN["member_weights"]) == "validation"
-            and not member_folds_apply(
-                user_train.get("member_folds", AUTO_TRAIN["member_folds"]), share, n_distinct, k
-            )
+        selected = members_selected(
+            user_train.get("member_weights", AUTO_TRAIN["member_weights"]),
+            user_train.get("member_folds", AUTO_TRAIN["member_folds"]),
+            user_train.get("validation", AUTO_TRAIN["validation"]),
+            n_distinct,
+            ensemble if isinstance(ensemble, int) else AUTO_ENSEMBLE,
         )
         model = choose_model(
             model,

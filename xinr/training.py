@@ -338,6 +338,28 @@ def member_folds_apply(member_folds: bool, share: float, n_locations: int, k: in
     )
 
 
+def members_selected(
+    member_weights: str, member_folds: bool, share: float, n_locations: int, k: int
+) -> bool:
+    """Whether an ensemble of ``k`` members is weighed on one held-out set shared by all of them
+    (:func:`member_weights`), so that members clearly worse there leave the average: validation
+    weights, at least one held-out location, and no member folds (:func:`member_folds_apply`).
+
+    Examples
+    --------
+    >>> members_selected("validation", True, 0.1, 2108, 6)  # 211 held out, shared
+    True
+    >>> members_selected("validation", True, 0.1, 105, 6)  # 11: each member its own, averaged
+    False
+    """
+    return (
+        k > 1
+        and round(share * n_locations) >= 1
+        and member_weights == "validation"
+        and not member_folds_apply(member_folds, share, n_locations, k)
+    )
+
+
 def training_rows(
     n: int, share: float, member_folds: bool, n_locations: int, k: int, cross_folds: int = 0
 ) -> int:
