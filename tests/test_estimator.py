@@ -86,6 +86,30 @@ def test_predict_pointwise(field):
     assert out.dims == ("time", "station")
 
 
+def test_predict_pointwise_over_two_snapshot_dimensions(field):
+    """A (time, level) field: time= gives the time labels, the level's go by name."""
+    _, obs = field
+    two = xr.concat([obs, obs + 1], dim="level").transpose("time", "level", ...)
+    two = two.assign_coords(level=[850, 500])
+    fitted = two.inr.fit(**FAST)
+    grid = fitted.reconstruct()
+    lat, lon = two.lat.values[[2, 5, 9]], two.lon.values[[1, 7, 30]]
+    times, levels = two.time.values[[0, 3, 2]], [500, 850, 500]
+    pts = fitted.predict(lat, lon, time=times, level=levels)
+    expect = [
+        grid.sel(time=t, level=v, lat=a, lon=o).item()
+        for t, v, a, o in zip(times, levels, lat, lon, strict=True)
+    ]
+    np.testing.assert_allclose(pts, expect, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"missing for snapshot dimension\(s\) \['level'\]"):
+        fitted.predict(lat, lon, time=times)
+    # without a dimension called time, time= cannot say which one it labels
+    other = two.rename(time="month")
+    f2 = other.inr.fit(**FAST)
+    with pytest.raises(ValueError, match=r"predict\(lat, lon, month=..., level=...\)"):
+        f2.predict(lat, lon, time=times)
+
+
 def test_unknown_time_is_clear(field):
     _, obs = field
     fitted = obs.inr.fit(**FAST)

@@ -679,10 +679,12 @@ class INR:
         lat, lon : array-like or xarray.DataArray
             Coordinates in degrees, same shape. DataArrays keep their dims and coords.
         time : array-like, optional
-            Snapshot label (e.g. time) of each point, for a field with one snapshot dimension. With
-            no labels, every training snapshot is evaluated (a leading snapshot dimension).
+            Snapshot label (e.g. time) of each point, for a field with one snapshot dimension
+            (whatever its name), or the labels of a ``time`` dimension among several. With no
+            labels, every training snapshot is evaluated (a leading snapshot dimension).
         **labels
-            Labels by dimension name, for fields with several snapshot dimensions.
+            Labels by dimension name, for fields with several snapshot dimensions, e.g.
+            ``predict(lat, lon, time=times, level=levels)``.
 
         Returns
         -------
@@ -699,12 +701,17 @@ class INR:
         check_latlon(lat_a.ravel(), lon_a.ravel())
         dims = self.layout_.snapshot_dims
         if time is not None:
-            if len(dims) != 1:
+            if len(dims) == 1:
+                labels = {dims[0]: time}
+            elif "time" in dims:  # time= is then that dimension's labels, the others by name
+                labels = {"time": time, **labels}
+            else:
+                example = ", ".join(f"{d}=..." for d in dims)
                 raise ValueError(
-                    f"time= works for a field with one snapshot dimension; this one has {dims}. "
-                    "Pass labels by name instead, e.g. predict(lat, lon, time=..., member=...)."
+                    f"time= works for a field with one snapshot dimension or a 'time' "
+                    f"dimension; this one has {dims}. Pass labels by name instead, e.g. "
+                    f"predict(lat, lon, {example})."
                 )
-            labels = {dims[0]: time}
         flat_lat, flat_lon = lat_a.ravel(), lon_a.ravel()
         if labels and all(d in labels for d in dims):
             per = {d: np.broadcast_to(np.asarray(labels[d]), lat_a.shape).ravel() for d in dims}
