@@ -134,6 +134,23 @@ d = xr.open_dataset(f"{ncl}/nug/rectilinear_grid_3D.nc", decode_times=False)["rh
 d = d.isel(time=0, drop=True).sel(lev=50000.0, drop=True)
 d.name, d.attrs = "rhum", {"units": "1"}
 out["rhum_500"] = d.load()
+# Session 22, three more fields never used for tuning, of kinds the benchmark lacked: ocean
+# salinity on an ICON triangular (unstructured) grid at three depths stacked as snapshots with
+# land gaps, a monthly latent heat flux climatology with land and sea-ice gaps that change by
+# month, and zonal wind at 14 pressure levels stacked as snapshots (no time axis)
+d = xr.open_dataset(f"{ncl}/nug/triangular_grid_ICON.nc", decode_times=False).load()
+s = d["S"].isel(time=0, drop=True).where(d["wet_c"] > 0)
+s = s.drop_vars(["clat", "clon"]).rename(ncells="ncol")
+s = s.assign_coords(
+    lat=("ncol", np.rad2deg(d["clat"].values)), lon=("ncol", np.rad2deg(d["clon"].values))
+)
+s.name, s.attrs = "salinity", {"units": "psu"}
+out["icon_salinity"] = s
+d = xr.open_dataset(f"{ferret}/esku_heat_budget.cdf", decode_times=False)["FLH"]
+out["esku_flh"] = wrap(std(d, "ESKUY", "ESKUX", "flh", "W m-2").rename(TIME="time")).load()
+d = xr.open_dataset(f"{ncl}/cdf/nc4uvt.nc", decode_times=False)["U"].isel(time=0, drop=True)
+d.name, d.attrs = "u", {"units": "m s-1"}
+out["levels_uwnd"] = d.load()
 for k, v in out.items():
     v = v.astype("float32")
     for c in ("lat", "lon"):
