@@ -65,6 +65,45 @@ def test_curvilinear_and_station_layouts():
     assert lay.dims == ("station",) and lay.snapshot_dims == ("time",)
 
 
+def wrf_like(nt=3, moving=False):
+    """A WRF-style field: XLAT/XLONG carry the Time dimension, the grid repeated per time."""
+    lat2 = np.array([[40.0, 40.5, 41.0], [42.0, 42.5, 43.0]])
+    lon2 = np.array([[5.0, 7.0, 9.0], [5.5, 7.5, 9.5]])
+    shift = np.arange(nt)[:, None, None] * (0.1 if moving else 0.0)
+    dims = ("Time", "south_north", "west_east")
+    return xr.DataArray(
+        np.zeros((nt, 2, 3)),
+        dims=dims,
+        coords={
+            "XLAT": (dims, lat2 + shift, {"units": "degree_north"}),
+            "XLONG": (dims, np.broadcast_to(lon2, (nt, 2, 3)), {"units": "degree_east"}),
+        },
+    )
+
+
+def test_grid_repeated_along_time_is_one_grid():
+    da = wrf_like()
+    lay = find_layout(da)
+    assert lay.dims == ("south_north", "west_east") and lay.snapshot_dims == ("Time",)
+    lat, lon = spatial_points(da, lay)
+    np.testing.assert_array_equal(lat, da.XLAT.isel(Time=0).values.ravel())
+    np.testing.assert_array_equal(lon, da.XLONG.isel(Time=0).values.ravel())
+    # a regular grid stored with lat and lon on (time, lat, lon): lat is unchanged along lon and
+    # lon along lat, but neither dimension is dropped (only dims along which both are unchanged)
+    g = grid().isel(time=0, drop=True)
+    lat3, lon3 = xr.broadcast(g["lat"], g["lon"])
+    lat3 = lat3.expand_dims(time=2).transpose("time", "y", "x")
+    lon3 = lon3.expand_dims(time=2).transpose("time", "y", "x")
+    da3 = xr.DataArray(np.zeros((2, 3, 4)), dims=("time", "y", "x"))
+    da3 = da3.assign_coords(la=lat3, lo=lon3)
+    lay3 = find_layout(da3, lat="la", lon="lo")
+    assert lay3.dims == ("y", "x") and lay3.snapshot_dims == ("time",)
+    assert spatial_points(da3, lay3)[1][:4].tolist() == [0, 1, 2, 3]
+    # a grid that moves between snapshots is not one grid
+    with pytest.raises(CoordinateError, match="If the grid moves between snapshots"):
+        find_layout(wrf_like(moving=True))
+
+
 def test_transposed_grid_points_follow_dims():
     da = grid().transpose("time", "x", "y")
     lay = find_layout(da)

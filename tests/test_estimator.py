@@ -110,6 +110,39 @@ def test_predict_pointwise_over_two_snapshot_dimensions(field):
         f2.predict(lat, lon, time=times)
 
 
+def test_fit_and_reconstruct_a_wrf_style_field(tmp_path):
+    """XLAT/XLONG(Time, south_north, west_east), as WRF writes them: the grid repeated per time
+    is one grid; the result keeps those coordinates, eager or lazy, and after save/load."""
+    rng = np.random.default_rng(0)
+    ny, nx, nt = 12, 16, 3
+    lat2 = np.linspace(40, 48, ny)[:, None] + np.linspace(0, 1, nx)[None, :]
+    lon2 = np.linspace(0, 12, nx)[None, :] + np.linspace(0, 0.5, ny)[:, None]
+    truth = np.sin(np.deg2rad(8 * lat2)) + np.cos(np.deg2rad(10 * lon2))
+    truth = truth[None] + 0.2 * np.arange(nt)[:, None, None]
+    dims = ("Time", "south_north", "west_east")
+    da = xr.DataArray(
+        np.where(rng.random((nt, ny, nx)) < 0.3, truth, np.nan),
+        dims=dims,
+        coords={
+            "XLAT": (dims, np.broadcast_to(lat2, truth.shape), {"units": "degree_north"}),
+            "XLONG": (dims, np.broadcast_to(lon2, truth.shape), {"units": "degree_east"}),
+        },
+        name="T2",
+    )
+    fitted = da.inr.fit(**FAST)
+    out = fitted.reconstruct()
+    assert out.dims == dims and out.name == "T2"
+    xr.testing.assert_equal(out["XLAT"], da["XLAT"])
+    assert np.isfinite(out.values).all()
+    lazy = fitted.reconstruct(da, chunks={"south_north": 5})
+    np.testing.assert_allclose(lazy.compute().values, out.values, rtol=1e-5, atol=1e-6)
+    pts = fitted.predict(lat=lat2[[1, 7], [2, 9]], lon=lon2[[1, 7], [2, 9]], Time=[0, 2])
+    np.testing.assert_allclose(pts, out.values[[0, 2], [1, 7], [2, 9]], rtol=1e-5, atol=1e-6)
+    fitted.save(tmp_path / "wrf.xinr")
+    again = xinr.load(tmp_path / "wrf.xinr").reconstruct()
+    np.testing.assert_array_equal(again.values, out.values)
+
+
 def test_unknown_time_is_clear(field):
     _, obs = field
     fitted = obs.inr.fit(**FAST)

@@ -120,7 +120,7 @@ def find_layout(
     coords = _candidates(obj)
     lat_name = _find(coords, lat, LAT_NAMES, "latitude", LAT_UNITS, "Y", "latitude", "lat")
     lon_name = _find(coords, lon, LON_NAMES, "longitude", LON_UNITS, "X", "longitude", "lon")
-    la, lo = obj[lat_name], obj[lon_name]
+    la, lo = latlon_arrays(obj, lat_name, lon_name)
     if la.ndim == 1 and lo.ndim == 1 and la.dims != lo.dims:
         spatial = (la.dims[0], lo.dims[0])
     elif la.dims == lo.dims and la.ndim in (1, 2):
@@ -129,7 +129,9 @@ def find_layout(
         raise CoordinateError(
             f"Latitude {lat_name!r} has dims {la.dims} and longitude {lon_name!r} has dims "
             f"{lo.dims}. Expected both 1-D (a grid or a list of points) or both 2-D on the same "
-            "dims (a curvilinear grid)."
+            "dims (a curvilinear grid), possibly repeated unchanged along other dims (e.g. "
+            "WRF's XLAT(Time, south_north, west_east)). If the grid moves between snapshots, fit "
+            "each snapshot on its own (da.isel(Time=i))."
         )
     dims = tuple(str(d) for d in obj.dims)
     spatial = tuple(str(d) for d in spatial)
@@ -141,11 +143,39 @@ def find_layout(
     return SpatialLayout(lat_name, lon_name, spatial, snapshot)
 
 
+def _unchanged_along(c: xr.DataArray, dim: str) -> bool:
+    first = c.isel({dim: 0})
+    return bool(((c == first) | (c.isnull() & first.isnull())).all())
+
+
+def latlon_arrays(obj: xr.DataArray | xr.Dataset, lat: str, lon: str):
+    """The ``lat`` and ``lon`` coordinates of ``obj``, without the dims along which neither
+    changes where they have more than two (a grid repeated per snapshot, as WRF's
+    ``XLAT(Time, south_north, west_east)``): the first entry along each such dim.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> lat2 = np.broadcast_to(np.array([[10.0, 10.0], [20.0, 20.0]]), (3, 2, 2))
+    >>> lon2 = np.broadcast_to(np.array([[0.0, 5.0], [0.0, 5.0]]), (3, 2, 2))
+    >>> dims = ("Time", "south_north", "west_east")
+    >>> da = xr.DataArray(np.zeros((3, 2, 2)), dims=dims,
+    ...     coords={"XLAT": (dims, lat2), "XLONG": (dims, lon2)})
+    >>> [c.dims for c in latlon_arrays(da, "XLAT", "XLONG")]
+    [('south_north', 'west_east'), ('south_north', 'west_east')]
+    """
+    la, lo = obj[lat], obj[lon]
+    if la.dims == lo.dims and la.ndim > 2:
+        for d in la.dims:
+            if la.ndim > 2 and _unchanged_along(la, d) and _unchanged_along(lo, d):
+                la, lo = la.isel({d: 0}, drop=True), lo.isel({d: 0}, drop=True)
+    return la, lo
+
+
 def spatial_points(obj: xr.DataArray | xr.Dataset, layout: SpatialLayout):
     """Latitude and longitude (degrees, float64) of every spatial point, flattened C-order over
     ``layout.dims``, after checking that they are finite and that latitude is in [-90, 90]."""
-    la = obj[layout.lat]
-    lo = obj[layout.lon]
+    la, lo = latlon_arrays(obj, layout.lat, layout.lon)
     if not (np.issubdtype(la.dtype, np.number) and np.issubdtype(lo.dtype, np.number)):
         raise CoordinateError(
             f"Latitude/longitude must be numbers in degrees; got dtypes {la.dtype} and {lo.dtype}."
