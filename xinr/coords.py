@@ -131,7 +131,7 @@ def find_layout(
             f"{lo.dims}. Expected both 1-D (a grid or a list of points) or both 2-D on the same "
             "dims (a curvilinear grid), possibly repeated unchanged along other dims (e.g. "
             "WRF's XLAT(Time, south_north, west_east)). If the grid moves between snapshots, fit "
-            "each snapshot on its own (da.isel(Time=i))."
+            "each snapshot on its own (e.g. da.isel(Time=i))."
         )
     dims = tuple(str(d) for d in obj.dims)
     spatial = tuple(str(d) for d in spatial)
