@@ -458,8 +458,8 @@ class INR:
                 keep_misfits = False
                 warnings.warn(
                     f"The network's misfits at the observations are not added: evaluating it at "
-                    f"all {len(data):,} observations would take about {reserve:.0f} s of the "
-                    f"{cfg.max_time:.0f} s left in max_time. Give a larger max_time, or "
+                    f"all {len(data):,} observations would take about {reserve:.1f} s of the "
+                    f"{cfg.max_time:.1f} s left in max_time. Give a larger max_time, or "
                     "residuals='idw' to add them anyway (the training then gets less time).",
                     UserWarning,
                     stacklevel=2,
