@@ -165,17 +165,26 @@ def latlon_arrays(obj: xr.DataArray | xr.Dataset, lat: str, lon: str):
     [('south_north', 'west_east'), ('south_north', 'west_east')]
     """
     la, lo = obj[lat], obj[lon]
-    if la.dims == lo.dims and la.ndim > 2:
+    if la.dims == lo.dims:
         for d in la.dims:
             if la.ndim > 2 and _unchanged_along(la, d) and _unchanged_along(lo, d):
                 la, lo = la.isel({d: 0}, drop=True), lo.isel({d: 0}, drop=True)
     return la, lo
 
 
+def layout_latlon(obj: xr.DataArray | xr.Dataset, layout: SpatialLayout):
+    """The layout's lat and lon coordinates of ``obj`` on its spatial dims only: the first entry
+    along any other dim, which :func:`find_layout` found them unchanged along
+    (:func:`latlon_arrays`), so it is not checked again."""
+    la, lo = obj[layout.lat], obj[layout.lon]
+    extra = {d: 0 for d in la.dims if d not in layout.dims}
+    return la.isel(extra, drop=True), lo.isel(extra, drop=True)
+
+
 def spatial_points(obj: xr.DataArray | xr.Dataset, layout: SpatialLayout):
     """Latitude and longitude (degrees, float64) of every spatial point, flattened C-order over
     ``layout.dims``, after checking that they are finite and that latitude is in [-90, 90]."""
-    la, lo = latlon_arrays(obj, layout.lat, layout.lon)
+    la, lo = layout_latlon(obj, layout)
     if not (np.issubdtype(la.dtype, np.number) and np.issubdtype(lo.dtype, np.number)):
         raise CoordinateError(
             f"Latitude/longitude must be numbers in degrees; got dtypes {la.dtype} and {lo.dtype}."

@@ -151,11 +151,11 @@ def _lazy_predict(est, tgt, t_lay, snaps, times, snap_shape, chunks, batch_size)
     import dask
     import dask.array as dsa
 
-    from .coords import check_latlon, latlon_arrays
+    from .coords import check_latlon, layout_latlon
 
     sdims = t_lay.dims
     schunks = tuple(chunks[d] for d in sdims)
-    la, lo = latlon_arrays(tgt, t_lay.lat, t_lay.lon)
+    la, lo = layout_latlon(tgt, t_lay)
     check_latlon(np.asarray(la.values).ravel(), np.asarray(lo.values).ravel(), t_lay.lat, t_lay.lon)
     shape = tuple(tgt.sizes[d] for d in sdims)
     if len(sdims) == 2 and la.ndim == 1:

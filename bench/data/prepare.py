@@ -152,7 +152,6 @@ d = xr.open_dataset(f"{ncl}/cdf/nc4uvt.nc", decode_times=False)["U"].isel(time=0
 d.name, d.attrs = "u", {"units": "m s-1"}
 out["levels_uwnd"] = d.load()
 d = xr.open_dataset(f"{ncl}/cdf/pop.nc", decode_times=False)["t"].load()
-d = d.drop_vars(["time", "z_t"], errors="ignore")
 d.name, d.attrs = "t", {"units": "degC"}
 out["pop_temp"] = d
 for k, v in out.items():
