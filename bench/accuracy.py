@@ -108,7 +108,7 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
             pred = fill(m, lat, lon, np.where(mask, truth, np.nan), held)
             t_fit, t_pred = 0.0, time.perf_counter() - t0
         else:
-            kw = dict(progress=False, seed=seed, max_time=budget)
+            kw = dict(progress=False, seed=seed, max_time=budget or None)
             if m == "xinr":  # INR's defaults, its default model among them, and --set keywords
                 kw.update(xinr_kw)
             else:
@@ -174,7 +174,12 @@ def main(argv=None):
     p.add_argument(
         "--methods", nargs="+", default=["xinr", *XINR_MODELS, "nearest", "linear", "idw"]
     )
-    p.add_argument("--budget", type=float, default=120.0, help="seconds of training per method")
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=120.0,
+        help="seconds of training per method (0: no max_time, each INR's own default)",
+    )
     p.add_argument("--snapshots", type=int, default=None, help="use only the first N snapshots")
     p.add_argument("--set", nargs="*", default=[], help="extra INR keywords for 'xinr', key=value")
     p.add_argument("--json", default=None, help="append result rows to this JSON-lines file")

@@ -149,7 +149,7 @@ def test_auto_caps_steps_on_small_data_under_a_budget():
     assert mine.train["epochs"] == 7
 
 
-def test_auto_ensemble_on_larger_data_only_under_a_time_budget(monkeypatch):
+def test_auto_ensemble_on_small_data_only_sized_to_the_budget(monkeypatch):
     import xinr.estimator as est
     from xinr import presets
 
@@ -157,22 +157,55 @@ def test_auto_ensemble_on_larger_data_only_under_a_time_budget(monkeypatch):
 
     x = torch.rand(500, 2)
     kw = dict(n_distinct=500, n_snapshots=1, encoding=None, x=x, user_model={})
-    n = presets.AUTO_ENSEMBLE_MAX_OBS + 1
+    n = presets.AUTO_ENSEMBLE_MAX_OBS
     budget = {"max_time": 120}
     assert presets.resolve("auto", "mmgn", n_obs=n, user_train=budget, **kw).ensemble == 6
-    assert presets.resolve("auto", "mmgn", n_obs=n, user_train={}, **kw).ensemble == 1
-    assert presets.resolve("auto", "mmgn", n_obs=n, user_train={"epochs": 5}, **kw).ensemble == 1
+    assert presets.resolve("auto", "mmgn", n_obs=n, user_train={"epochs": 5}, **kw).ensemble == 6
+    for train in (budget, {}, {"epochs": 5}):  # above the limit one network, budget or not
+        assert presets.resolve("auto", "mmgn", n_obs=n + 1, user_train=train, **kw).ensemble == 1
     assert presets.resolve("paper", "mmgn", n_obs=n, user_train=budget, **kw).ensemble == 1
-    # in a fit: data "above the limit" (lowered here), steps timed as fast: the budget decides
-    # (300 places: enough to select members by, so no cross-fitting)
+    # in a fit (300 places: enough to select members by, so no cross-fitting): steps timed as
+    # fast give the preset's 6 members, too slow for 6 or 3 one network; data "above the
+    # limit" (lowered here) one network however fast the steps
     _, obs = analytic_field(nt=2, nlat=10, nlon=30, holes=0.3)
-    monkeypatch.setattr(presets, "AUTO_ENSEMBLE_MAX_OBS", 100)
-    monkeypatch.setattr(est, "step_seconds", lambda *a, **k: 1e-6)
     small = dict(hidden=8, latent=4, progress=False, seed=0)
+    monkeypatch.setattr(est, "step_seconds", lambda *a, **k: 1e-6)
     assert xinr.INR(max_time=0.2, **small).fit(obs).ensemble_ == 6
-    assert xinr.INR(epochs=2, **small).fit(obs).ensemble_ == 1
-    monkeypatch.setattr(est, "step_seconds", lambda *a, **k: 1.0)  # too slow for 6 or 3
+    monkeypatch.setattr(est, "step_seconds", lambda *a, **k: 1.0)
     assert xinr.INR(max_time=0.2, **small).fit(obs).ensemble_ == 1
+    monkeypatch.setattr(est, "step_seconds", lambda *a, **k: 1e-6)
+    monkeypatch.setattr(presets, "AUTO_ENSEMBLE_MAX_OBS", 100)
+    assert xinr.INR(max_time=0.2, **small).fit(obs).ensemble_ == 1
+    assert xinr.INR(epochs=2, **small).fit(obs).ensemble_ == 1
+
+
+def test_auto_default_is_a_time_budget(monkeypatch):
+    # with neither epochs nor max_time, "auto" trains under its own budget (the benchmark's),
+    # capped at AUTO_STEPS on small data; "paper" and a user's epochs are left alone
+    from xinr import presets
+
+    from .conftest import analytic_field
+
+    x = torch.rand(500, 2)
+    kw = dict(n_distinct=500, n_snapshots=1, encoding=None, x=x, user_model={})
+    small = presets.resolve("auto", "mmgn", n_obs=500, user_train={}, **kw)
+    assert small.train["max_time"] == presets.AUTO_MAX_TIME == 120
+    assert small.train["epochs"] == presets.AUTO_STEPS  # one full batch per epoch
+    big = presets.resolve("auto", "mmgn", n_obs=50_000, user_train={}, **kw)
+    assert big.train["max_time"] == presets.AUTO_MAX_TIME and "epochs" not in big.train
+    mine = presets.resolve("auto", "mmgn", n_obs=500, user_train={"epochs": 7}, **kw)
+    assert mine.train["epochs"] == 7 and "max_time" not in mine.train
+    paper = presets.resolve("paper", "mmgn", n_obs=500, user_train={}, **kw)
+    assert "max_time" not in paper.train and paper.train["epochs"] == 200
+    # in a fit: a default budget shorter than one step stops after the first one, where the
+    # step cap alone would run 1500
+    _, obs = analytic_field(nt=2, nlat=10, nlon=30, holes=0.3)
+    monkeypatch.setattr(presets, "AUTO_MAX_TIME", 1e-3)
+    fitted = xinr.INR(hidden=8, latent=4, progress=False, seed=0).fit(obs)
+    assert fitted.train_config_["max_time"] == 1e-3
+    assert fitted.ensemble_ == 1 and len(fitted.history_) == 1
+    again = xinr.INR(epochs=3, hidden=8, latent=4, progress=False, seed=0).fit(obs)
+    assert "max_time" not in again.train_config_ and len(again.history_) == 3
 
 
 def test_budget_ensemble_gives_each_member_enough_steps():

@@ -174,8 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--var", default=None)
     f.add_argument("-o", "--output", required=True)
     f.add_argument("--model", default="auto")
-    f.add_argument("--max-time", type=float, default=None)
-    f.add_argument("--epochs", type=int, default=None)
+    f.add_argument(
+        "--max-time",
+        type=float,
+        default=None,
+        help="training seconds (default: 120 where --epochs is not given either)",
+    )
+    f.add_argument("--epochs", type=int, default=None, help="training epochs")
     f.add_argument("--device", default="auto")
     f.add_argument("--seed", type=int, default=None)
     f.add_argument("--lat", default=None)

@@ -111,7 +111,10 @@ class INR:
         whole fit once the observed points are read (reading a dask-backed field is not
         counted): preparing them, sizing the ensemble and training, checked after every
         optimiser step (at least one step is taken; the last check of the held-out error comes
-        after it). With neither, the preset chooses a number of epochs.
+        after it). With neither, the ``auto`` preset stops after 120 s
+        (:data:`xinr.presets.AUTO_MAX_TIME`, the budget of the benchmark's figures), or after
+        1500 optimiser steps on data up to 20,000 observations if that comes first; the
+        ``paper`` preset trains 200 epochs.
     batch_size, lr, weight_decay, schedule, lr_decay, final_lr_fraction, clip, loss :
         Training recipe: observations per step, AdamW learning rate and weight decay, learning-rate
         schedule (``"cosine"`` over the budget, ``"exponential"`` per epoch with ``lr_decay``, or
@@ -160,7 +163,10 @@ class INR:
         snapshots (models that take time as an input) get the network's field alone. After
         fitting, ``residuals_`` holds the misfits; set it to None to see the network alone.
     seed : int, optional
-        Makes CPU runs repeatable (with ``epochs``; a ``max_time`` budget depends on speed).
+        Makes CPU runs repeatable when the run's length is given in ``epochs``. A time budget
+        (``max_time``, and the ``auto`` preset's default) ends after as many steps as the
+        machine takes in it, and sizes the ensemble by timed steps; ``history_`` records how
+        many epochs it took.
     device : str
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...
     progress : bool
@@ -178,16 +184,16 @@ class INR:
         off. Default (None): ``"observed"`` under the ``auto`` preset, off under ``paper``.
     ensemble : int, optional
         Train this many independently initialised networks side by side and average them (the
-        ``auto`` preset uses 6 under a ``max_time`` budget or up to 20,000 observations, 1
-        otherwise; with ``model="mix"`` half of them are ResMLP networks). Under ``auto``, MMGN
-        members start at frequency scales spread around the data-derived one, each member keeps its
-        own best state on the validation locations, and members clearly worse there than the best
-        are left out of the average (``model_.weights``); with fewer than 20 validation locations
-        the members are averaged and each holds out its own. Under a ``max_time`` budget the
-        preset's ensemble is sized to it: a few timed steps decide whether each of 6 members gets
-        enough optimiser steps (``presets.AUTO_MEMBER_STEPS``); if not, 3 train, and if not even
-        those, one network (``ensemble_`` says how many). The size then depends on the machine's
-        speed; give ``ensemble=`` to fix it.
+        ``auto`` preset uses 6 up to 20,000 observations, and 1 above; with ``model="mix"`` half of
+        them are ResMLP networks). Under ``auto``, MMGN members start at frequency scales spread
+        around the data-derived one, each member keeps its own best state on the validation
+        locations, and members clearly worse there than the best are left out of the average
+        (``model_.weights``); with fewer than 20 validation locations the members are averaged and
+        each holds out its own. Under a ``max_time`` budget the preset's ensemble is sized to it: a
+        few timed steps decide whether each of 6 members gets enough optimiser steps
+        (``presets.AUTO_MEMBER_STEPS``); if not, 3 train, and if not even those, one network
+        (``ensemble_`` says how many). The size then depends on the machine's speed; give
+        ``ensemble=`` to fix it.
     **model_kwargs
         Hyperparameters of the model (e.g. ``hidden=256, latent=128, input_scale=256``).
 
