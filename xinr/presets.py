@@ -203,8 +203,8 @@ AUTO_STEPS = 1500
 # the configuration measured against linear interpolation. Before session 23 such a fit trained
 # AUTO_STEPS steps of the whole ensemble whatever they cost: 274-394 s on the 2-core CPU for
 # fields of 2,100-12,600 observations (the sample, navy wind, Levitus SST at 5%), and one network
-# above AUTO_ENSEMBLE_MAX_OBS observations, where the budget trains 3 or 6 (bench/README.md,
-# session 23, has both defaults' errors).
+# of AUTO_STEPS steps above AUTO_ENSEMBLE_MAX_OBS observations (bench/README.md, session 23, has
+# both defaults' errors).
 AUTO_MAX_TIME = 120.0
 
 
