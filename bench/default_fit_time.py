@@ -1,12 +1,14 @@
-"""How long ``fit()`` takes at its defaults with no time budget on a field the size of the
-paper's CESM benchmark (daily 192 x 288, one year), 5% observed at random places per day.
+"""How long ``fit()`` takes at its defaults, with neither ``epochs`` nor ``max_time`` given, on a
+field the size of the paper's CESM benchmark (daily 192 x 288, one year), 5% observed at random
+places per day.
 
     python bench/default_fit_time.py [--snapshots 365] [--nlat 192] [--nlon 288] [--ratio 0.05]
 
-Without ``max_time``/``epochs`` the ``auto`` preset trains a fixed number of optimiser steps
-(:data:`xinr.presets.AUTO_STEPS`; one network above :data:`xinr.presets.AUTO_ENSEMBLE_MAX_OBS`
-observations), so this prints what a user who calls ``da.inr.fit()`` waits for, then the time
-of ``reconstruct()`` on every grid point. The field is ``scale.py``'s synthetic one (smooth),
+Without ``max_time``/``epochs`` the ``auto`` preset trains under its own budget
+(:data:`xinr.presets.AUTO_MAX_TIME`; at most :data:`xinr.presets.AUTO_STEPS` optimiser steps up
+to :data:`xinr.presets.AUTO_ENSEMBLE_MAX_OBS` observations, one network above), so this prints
+what a user who calls ``da.inr.fit()`` waits for, then the time of ``reconstruct()`` on every
+grid point. The field is ``scale.py``'s synthetic one (smooth),
 loaded into memory; the figures are times, not errors.
 """
 
@@ -36,7 +38,7 @@ def main() -> None:
     t0 = time.perf_counter()
     fitted = da.inr.fit(seed=0, progress=False)
     t1 = time.perf_counter()
-    print(f"fit() at its defaults, no budget: {t1 - t0:.0f} s", flush=True)
+    print(f"fit() at its defaults, no epochs/max_time given: {t1 - t0:.0f} s", flush=True)
     print(repr(fitted), flush=True)
     fitted.reconstruct()
     print(f"reconstruct() on all {da.size:,} points: {time.perf_counter() - t1:.0f} s")
