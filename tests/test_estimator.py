@@ -143,6 +143,52 @@ def test_fit_and_reconstruct_a_wrf_style_field(tmp_path):
     np.testing.assert_array_equal(again.values, out.values)
 
 
+def test_missing_coordinates_where_nothing_is_observed(tmp_path):
+    """lat/lon with a fill value (NaN once decoded) over land, as some CMIP ocean grids store
+    them: those points hold no observation and are NaN in every reconstruction; an observation
+    at such a point is an error that says how to leave it out."""
+    rng = np.random.default_rng(0)
+    ny, nx, nt = 12, 16, 3
+    lat2 = np.linspace(-30, 30, ny)[:, None] + np.linspace(0, 2, nx)[None, :]
+    lon2 = np.linspace(100, 160, nx)[None, :] + np.linspace(0, 1, ny)[:, None]
+    land = np.zeros((ny, nx), bool)
+    land[:4, :5] = True
+    lat_m, lon_m = np.where(land, np.nan, lat2), np.where(land, np.nan, lon2)
+    truth = (
+        np.sin(np.deg2rad(6 * lat2)) + np.cos(np.deg2rad(4 * lon2)) + np.arange(nt)[:, None, None]
+    )
+    seen = (rng.random((nt, ny, nx)) < 0.4) & ~land
+    dims = ("time", "j", "i")
+    coords = {
+        "latitude": (("j", "i"), lat_m, {"units": "degrees_north"}),
+        "longitude": (("j", "i"), lon_m, {"units": "degrees_east"}),
+    }
+    da = xr.DataArray(np.where(seen, truth, np.nan), dims=dims, coords=coords, name="tos")
+    before = copy.deepcopy(da)
+    fitted = da.inr.fit(**FAST)
+    assert_unchanged(before, da)
+    out = fitted.reconstruct()
+    assert np.isnan(out.values[:, land]).all() and np.isfinite(out.values[:, ~land]).all()
+    lazy = fitted.reconstruct(da, chunks={"j": 5}).compute()
+    np.testing.assert_allclose(lazy.values, out.values, rtol=1e-5, atol=1e-6)
+    pts = fitted.predict(lat=[np.nan, lat2[8, 9]], lon=[np.nan, lon2[8, 9]], time=[0, 2])
+    assert np.isnan(pts[0])
+    np.testing.assert_allclose(pts[1], out.values[2, 8, 9], rtol=1e-5, atol=1e-6)
+    fitted.save(tmp_path / "tos.xinr")
+    again = xinr.load(tmp_path / "tos.xinr").reconstruct()
+    np.testing.assert_array_equal(again.values, out.values)
+    # the same with the land ocean-coloured: observations at points with no position
+    wet = da.copy(data=np.where(rng.random((nt, ny, nx)) < 0.4, truth, np.nan))
+    with pytest.raises(
+        CoordinateError, match=r"observation\(s\) lie at points whose .*np.isfinite"
+    ):
+        wet.inr.fit(**FAST)
+    # a latitude out of range among the finite ones is still an error
+    bad = da.assign_coords(latitude=(("j", "i"), np.where(land, np.nan, lat2 + 70)))
+    with pytest.raises(CoordinateError, match="outside"):
+        bad.inr.fit(**FAST)
+
+
 def test_unknown_time_is_clear(field):
     _, obs = field
     fitted = obs.inr.fit(**FAST)
@@ -196,8 +242,11 @@ def test_warning_empty_snapshot():
 def test_error_nonfinite_coords_and_inf_values():
     _, obs = analytic_field()
     bad = obs.assign_coords(lat=obs.lat.where(obs.lat != obs.lat[3]))
-    with pytest.raises(CoordinateError, match="NaN or infinite"):
+    # observed values at a NaN latitude: their positions are unknown
+    with pytest.raises(CoordinateError, match="lie at points whose 'lat'/'lon' are missing"):
         bad.inr.fit(**FAST)
+    with pytest.raises(CoordinateError, match="infinite value"):
+        obs.assign_coords(lat=obs.lat.where(obs.lat != obs.lat[3], np.inf)).inr.fit(**FAST)
     inf = obs.copy()
     inf[0, 0, 0] = np.inf
     with pytest.raises(DataError, match="infinite value"):

@@ -513,6 +513,17 @@ def test_default_model_is_the_mixture_at_fixed_stations_and_mmgn_elsewhere(tmp_p
     )
     few = np.random.default_rng(3).random(truth.shape[1:]) < 0.1
     assert truth.where(few).inr.fit(**kw).network_["model"] == "mix"  # smooth
+    # a snapshot dimension of length 1 besides time (a level kept by sel(plev=[850])) does not
+    # make two snapshot dimensions of one time axis
+    single_level = stations.expand_dims(level=[850.0], axis=1)
+    fitted = single_level.inr.fit(**kw)
+    assert fitted.network_["model"] == "mix"
+    # and predict(time=) needs no label for it
+    t = single_level["time"].values[[0, 2]]
+    at = fitted.predict([10.0, -20.0], [30.0, 200.0], time=t)
+    named = fitted.predict([10.0, -20.0], [30.0, 200.0], time=t, level=[850.0, 850.0])
+    np.testing.assert_array_equal(at, named)
+    assert at.shape == (2,) and np.isfinite(at).all()
     # the same with the penalty set by the user: the model still follows the field's reading,
     # and the penalty the user's value
     fitted = truth.where(few).inr.fit(curvature=0, **kw)

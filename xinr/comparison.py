@@ -91,7 +91,7 @@ def compare(
     da = select_variable(da, var)
     lay = find_layout(da, lat, lon)
     da = da.transpose(*(lay.snapshot_dims + lay.dims))
-    la, lo = spatial_points(da, lay)
+    la, lo = spatial_points(da, lay, allow_missing=True)  # (the fits check the observed)
     S = int(np.prod([da.sizes[d] for d in lay.snapshot_dims], dtype=np.int64))
     values = np.asarray(da.values, dtype=np.float64).reshape(S, -1)
     observed = np.isfinite(values)

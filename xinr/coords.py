@@ -181,9 +181,12 @@ def layout_latlon(obj: xr.DataArray | xr.Dataset, layout: SpatialLayout):
     return la.isel(extra, drop=True), lo.isel(extra, drop=True)
 
 
-def spatial_points(obj: xr.DataArray | xr.Dataset, layout: SpatialLayout):
+def spatial_points(
+    obj: xr.DataArray | xr.Dataset, layout: SpatialLayout, allow_missing: bool = False
+):
     """Latitude and longitude (degrees, float64) of every spatial point, flattened C-order over
-    ``layout.dims``, after checking that they are finite and that latitude is in [-90, 90]."""
+    ``layout.dims``, after checking that they are finite (``allow_missing``: or NaN, a point
+    whose position is unknown) and that latitude is in [-90, 90]."""
     la, lo = layout_latlon(obj, layout)
     if not (np.issubdtype(la.dtype, np.number) and np.issubdtype(lo.dtype, np.number)):
         raise CoordinateError(
@@ -199,22 +202,28 @@ def spatial_points(obj: xr.DataArray | xr.Dataset, layout: SpatialLayout):
         lon2 = lo.transpose(*layout.dims).values
     lat_flat = np.asarray(lat2, dtype=np.float64).ravel()
     lon_flat = np.asarray(lon2, dtype=np.float64).ravel()
-    check_latlon(lat_flat, lon_flat, layout.lat, layout.lon)
+    check_latlon(lat_flat, lon_flat, layout.lat, layout.lon, allow_missing)
     return lat_flat, lon_flat
 
 
-def check_latlon(lat, lon, lat_name: str = "lat", lon_name: str = "lon") -> None:
-    """Raise :class:`CoordinateError` for non-finite coordinates or latitudes outside [-90, 90]."""
+def check_latlon(
+    lat, lon, lat_name: str = "lat", lon_name: str = "lon", allow_missing: bool = False
+) -> None:
+    """Raise :class:`CoordinateError` for infinite coordinates, NaN ones (unless
+    ``allow_missing``: points whose position is unknown, as in ocean grids that store a fill
+    value over land) or latitudes outside [-90, 90]."""
     lat = np.asarray(lat, dtype=np.float64)
     lon = np.asarray(lon, dtype=np.float64)
     for name, v in ((lat_name, lat), (lon_name, lon)):
-        bad = ~np.isfinite(v)
+        bad = np.isinf(v) if allow_missing else ~np.isfinite(v)
         if bad.any():
             raise CoordinateError(
-                f"Coordinate {name!r} has {int(bad.sum())} NaN or infinite value(s). "
-                "Coordinates must be finite: drop or fill those points first "
-                f"(e.g. da.dropna({name!r}) or da.where(np.isfinite(da[{name!r}]), drop=True))."
+                f"Coordinate {name!r} has {int(bad.sum())} "
+                f"{'infinite' if allow_missing else 'NaN or infinite'} value(s). Coordinates "
+                "must be finite: select the points with finite coordinates first "
+                f"(e.g. da.isel({name}=np.isfinite(da[{name!r}].values)) for a 1-D coordinate)."
             )
+    lat = lat[np.isfinite(lat)]
     if lat.size and (lat.min() < -90 - 1e-6 or lat.max() > 90 + 1e-6):
         raise CoordinateError(
             f"Latitude {lat_name!r} spans [{lat.min():g}, {lat.max():g}], outside [-90, 90]. "

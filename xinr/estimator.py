@@ -352,16 +352,20 @@ class INR:
         self._check_options()
         da = select_variable(da, var)
         layout = find_layout(da, self.lat, self.lon)
-        lat, lon = spatial_points(da, layout)
+        lat, lon = spatial_points(da, layout, allow_missing=True)
         obs = observed_points(da, layout, self.max_points, self.seed)
         t_start = time.perf_counter()  # max_time counts from here: reading is not ours to budget
+        # points whose lat/lon are missing (NaN: a fill value over land in some ocean grids)
+        # may hold no observation, and are NaN in a reconstruction
+        located = np.isfinite(lat) & np.isfinite(lon)
+        _check_located(located, obs.point, layout)
         if self.seed is not None:
             torch.manual_seed(int(self.seed))
-        global_field = wraps_around(lon)
+        global_field = wraps_around(lon[located])
         enc_kind = self.encoding
         if enc_kind == "auto":
             enc_kind = "sphere" if global_field else "box"
-        encoding = Encoding(enc_kind, lat, lon, degree=self.degree)
+        encoding = Encoding(enc_kind, lat[located], lon[located], degree=self.degree)
         labels = {d: _dim_labels(da, d) for d in layout.snapshot_dims}
         t_all = _snapshot_times(labels, layout.snapshot_dims, obs.n_snapshots)
         tscale = TimeScaler.fit(t_all)
@@ -390,6 +394,9 @@ class INR:
         ):
             roughness = presets.neighbour_roughness(lat[uniq], lon[uniq], inv, obs.snap, obs.value)
 
+        # snapshots along one dimension, others of length 1 (a level kept by sel(plev=[850]))
+        one_time_axis = sum(da.sizes[d] > 1 for d in layout.snapshot_dims) <= 1
+
         def network(ensemble: int | None, spacing: float | None = None):
             setup = presets.resolve(
                 self.preset,
@@ -405,7 +412,7 @@ class INR:
                 times_known=times_known,
                 spacing=spacing,
                 roughness=roughness,
-                one_time_axis=len(layout.snapshot_dims) == 1,
+                one_time_axis=one_time_axis,
             )
             net = build_network(
                 setup.base,
@@ -630,6 +637,14 @@ class INR:
         keeps the activations in cache: 4096 rows of 256 units ran 1.5x faster than 65536 on the
         development CPU; 2**18 on GPU).
         """
+        located = np.isfinite(lat) & np.isfinite(lon)
+        if not located.all():  # points whose position is unknown: NaN
+            full = np.empty((len(snaps), len(lat)), np.float32) if out is None else out
+            full[:, ~located] = np.nan
+            full[:, located] = self._predict_grid(
+                lat[located], lon[located], snaps, times, batch_size
+            )
+            return full
         dev = torch.device("cpu")
         if torch.cuda.is_available() and str(getattr(self, "device", "auto")) != "cpu":
             dev = resolve_device(self.device)  # a model saved on a GPU machine predicts on CPU
@@ -690,7 +705,8 @@ class INR:
             labels, every training snapshot is evaluated (a leading snapshot dimension).
         **labels
             Labels by dimension name, for fields with several snapshot dimensions, e.g.
-            ``predict(lat, lon, time=times, level=levels)``.
+            ``predict(lat, lon, time=times, level=levels)``. A dimension of length 1 (a level
+            kept by ``sel(plev=[850])``) needs none.
 
         Returns
         -------
@@ -704,7 +720,7 @@ class INR:
             raise ValueError(
                 f"lat and lon must have the same shape; got {lat_a.shape} and {lon_a.shape}."
             )
-        check_latlon(lat_a.ravel(), lon_a.ravel())
+        check_latlon(lat_a.ravel(), lon_a.ravel(), allow_missing=True)
         dims = self.layout_.snapshot_dims
         if time is not None:
             if len(dims) == 1:
@@ -718,6 +734,9 @@ class INR:
                     f"dimension; this one has {dims}. Pass labels by name instead, e.g. "
                     f"predict(lat, lon, {example})."
                 )
+        if labels:  # a snapshot dimension of length 1 (a level kept by sel) needs no label
+            only = {d: self.labels_[d][0] for d in dims if len(self.labels_[d]) == 1}
+            labels = {**only, **labels}
         flat_lat, flat_lon = lat_a.ravel(), lon_a.ravel()
         if labels and all(d in labels for d in dims):
             per = {d: np.broadcast_to(np.asarray(labels[d]), lat_a.shape).ravel() for d in dims}
@@ -814,6 +833,21 @@ class INR:
 
 
 # ---------------------------------------------------------------------- helpers
+def _check_located(located: np.ndarray, point: np.ndarray, layout) -> None:
+    """Raise :class:`CoordinateError` where observations lie at points whose lat/lon are
+    missing (``located`` False): their positions are unknown."""
+    if located.all():
+        return
+    unplaced = int((~located[point]).sum())
+    if unplaced:
+        raise CoordinateError(
+            f"{unplaced} observation(s) lie at points whose {layout.lat!r}/{layout.lon!r} are "
+            f"missing (NaN at {int((~located).sum())} point(s)), so their positions are "
+            f"unknown. Leave them out first, e.g. da.where(np.isfinite(da[{layout.lat!r}]) & "
+            f"np.isfinite(da[{layout.lon!r}]))."
+        )
+
+
 def _check_misfits(result, net, at_observations, pred, lat, lon, point, obs, bounds) -> dict:
     """The held-out check of the misfit correction (:func:`residuals.held_out_check`) on the
     training loop's held-out observations: of the ensemble as a whole where they were shared, of

@@ -90,7 +90,7 @@ def reconstruct(est, target=None, *, batch_size: int | None = None, chunks=None)
     snaps, times = est._snapshot_index(sel)
     snap_shape = tuple(len(sel[d]) for d in lay.snapshot_dims)
     if lazy_chunks is None:
-        lat, lon = spatial_points(tgt, t_lay)
+        lat, lon = spatial_points(tgt, t_lay, allow_missing=True)
         data = est._predict_grid(lat, lon, snaps, times, batch_size=batch_size)
         data = data.reshape(snap_shape + spatial_shape)
     else:
@@ -156,7 +156,9 @@ def _lazy_predict(est, tgt, t_lay, snaps, times, snap_shape, chunks, batch_size)
     sdims = t_lay.dims
     schunks = tuple(chunks[d] for d in sdims)
     la, lo = layout_latlon(tgt, t_lay)
-    check_latlon(np.asarray(la.values).ravel(), np.asarray(lo.values).ravel(), t_lay.lat, t_lay.lon)
+    check_latlon(
+        np.asarray(la.values).ravel(), np.asarray(lo.values).ravel(), t_lay.lat, t_lay.lon, True
+    )
     shape = tuple(tgt.sizes[d] for d in sdims)
     if len(sdims) == 2 and la.ndim == 1:
         lat1 = dsa.from_array(np.asarray(la.values, np.float64), chunks=chunks[la.dims[0]])
