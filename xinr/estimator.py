@@ -340,7 +340,9 @@ class INR:
         ----------
         da : xarray.DataArray or xarray.Dataset
             The field; every dimension other than the spatial ones indexes snapshots. It is not
-            modified. Dask-backed fields are read in one pass.
+            modified. Dask-backed fields are read in one pass. Points whose lat/lon are NaN
+            (a fill value over land in some ocean grids) must hold no value; a reconstruction
+            is NaN there.
         var : str, optional
             Variable to fit when ``da`` is a Dataset.
 
