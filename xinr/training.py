@@ -228,15 +228,23 @@ def batch_loss(
 @torch.no_grad()
 def predict_observations(model: nn.Module, data: TrainData, batch_size: int) -> torch.Tensor:
     """Prediction of ``model`` (eval mode) at each observation of ``data``, in batches, on the
-    device of ``data``; shape (n,), float32."""
+    device of ``data``; shape (n,), float32.
+
+    The batches follow the observations' points (each point's snapshots together), so a point seen
+    in several snapshots of a batch costs its coordinate features once: with different positions
+    per snapshot, where the data's snapshot order makes almost every observation of a batch a
+    distinct point, the pass is several times faster (4.5x for MMGN at 10 observations per point
+    on the 2-core CPU, ``bench/observation_pass.py``). The values do not depend on the order.
+    """
     was = model.training
     model.eval()
-    parts = [torch.zeros(0, device=data.y.device)]
+    order = torch.argsort(data.point, stable=True)
+    out = torch.empty(len(data), device=data.y.device)
     for s in range(0, len(data), batch_size):
-        idx = torch.arange(s, min(s + batch_size, len(data)), device=data.y.device)
-        parts.append(forward_batch(model, data, idx).float())
+        idx = order[s : s + batch_size]
+        out[idx] = forward_batch(model, data, idx).float()
     model.train(was)
-    return torch.cat(parts)
+    return out
 
 
 def _losses(model: nn.Module, data: TrainData, batch_size: int, loss) -> torch.Tensor:
