@@ -51,8 +51,8 @@ from .training import (
 # Under a max_time budget the pass that computes the misfits at the observations takes at most
 # about this share of the budget left for training (a random subset of the locations where all
 # would take longer), and its time is estimated as this many times the faster of two timed batches
-# per batch (on the 2-core CPU the whole pass took 0.8-1.0x the faster batch's time per batch over
-# 0.1M-4.8M observations; bench/README.md, session 25)
+# per batch (on the 2-core CPU the whole pass took 0.77-0.99x the faster batch's time per batch
+# over 0.1M-4.8M observations; bench/README.md, session 25)
 MISFIT_BUDGET_SHARE = 0.5
 PASS_MARGIN = 1.2
 OBSERVATION_BATCH = 16384  # observations per batch of the pass that computes the misfits
