@@ -518,3 +518,35 @@ def test_curvature_penalty_straightens_the_fit_between_observations():
                 curvature_penalty(m, data, torch.arange(40), 0.1, torch.Generator(), 40)
             )
     assert bent[1.0] < 0.5 * bent[0.0]
+
+
+def test_epoch_order_takes_whole_points():
+    from xinr.training import epoch_order
+
+    g = torch.Generator().manual_seed(0)
+    point = torch.randint(0, 50, (1000,), generator=g)
+    runs = {}
+    for grouped in (False, True):
+        order = epoch_order(point, g, grouped)
+        assert torch.equal(torch.sort(order).values, torch.arange(1000))  # every row once
+        p = point[order]
+        runs[grouped] = int((p[1:] != p[:-1]).sum()) + 1  # runs of one point
+    assert runs[True] == len(torch.unique(point))  # each point's rows together
+    assert runs[False] > 10 * runs[True]
+
+
+def test_training_groups_points_on_large_data_seen_repeatedly(monkeypatch):
+    import xinr.training as tr
+
+    calls, real = [], tr.epoch_order
+    monkeypatch.setattr(
+        tr, "epoch_order", lambda p, g, grouped: calls.append(grouped) or real(p, g, grouped)
+    )
+    monkeypatch.setattr(tr, "GROUPED_MIN_OBS", 300)
+    cfg = dict(epochs=2, progress=False, seed=0, validation=0.0)
+    train(small(), toy_data(400), TrainConfig(**cfg), torch.device("cpu"))  # 4 rows per point
+    train(small(), toy_data(200), TrainConfig(**cfg), torch.device("cpu"))  # below the limit
+    d = toy_data(400)
+    one = TrainData(torch.rand(400, 2), torch.randperm(400), d.snap, d.t, d.y)
+    train(small(), one, TrainConfig(**cfg), torch.device("cpu"))  # every point seen once
+    assert calls == [True, True, False, False, False, False]
