@@ -1,8 +1,9 @@
 """The training loop: tensors in, fitted weights and a history out. Never imports xarray.
 
-One epoch is a shuffled pass over the training observations in batches of ``batch_size``. Each
-batch is reduced to its distinct points so that models evaluate coordinate-only parts (MMGN's
-Gabor filters) once per point. Training stops at ``epochs`` or ``max_time`` seconds, whichever comes
+One epoch is a shuffled pass over the training observations in batches of ``batch_size`` (on
+large data where points repeat, a shuffle of the points with each point's observations together:
+:func:`epoch_order`). Each batch is reduced to its distinct points so that models evaluate
+coordinate-only parts (MMGN's Gabor filters) once per point. Training stops at ``epochs`` or ``max_time`` seconds, whichever comes
 first (the time is checked after every step, so an epoch of large data can end early); the
 learning-rate schedule is sized to that budget. With a validation share, the state with
 the lowest validation error is kept. A non-finite loss restores the last good state and halves the
