@@ -51,8 +51,8 @@ from .training import (
 # Under a max_time budget the pass that computes the misfits at the observations takes at most
 # about this share of the budget left for training (a random subset of the locations where all
 # would take longer), and its time is estimated as this many times the faster of two timed batches
-# per batch (on the 2-core CPU the whole pass took 0.77-0.99x the faster batch's time per batch
-# over 0.1M-4.8M observations; bench/README.md, session 25)
+# per batch (on the 2-core CPU the whole pass took 0.6-1.1x the faster batch's time per batch
+# over 0.1M-4.8M observations in 10 runs; bench/README.md, session 25)
 MISFIT_BUDGET_SHARE = 0.5
 PASS_MARGIN = 1.2
 OBSERVATION_BATCH = 16384  # observations per batch of the pass that computes the misfits
@@ -908,19 +908,22 @@ def _check_misfits(result, net, at_observations, pred, lat, lon, point, obs, bou
 
 def _observation_pass_seconds(net: torch.nn.Module, data: TrainData, device) -> float:
     """Seconds that ``predict_observations`` will take over all of ``data`` on ``device``, from
-    timed passes over two of its batches (the pass takes them in the order of the points, so these
-    are batches of that order; nothing to reserve on small data)."""
+    timed passes over two of its batches (the pass takes the points in order, so a batch is the
+    observations of a run of consecutive points; nothing to reserve on small data)."""
     n, probe = len(data), OBSERVATION_BATCH
     if n <= 4 * probe:
         return 0.0
-    order = torch.argsort(data.point, stable=True)
+    # observations before the end of each point, in the pass's order (no sort of every one)
+    ends = torch.cumsum(torch.bincount(data.point), 0)
     seconds = []
     for start in (0, (n - probe) // 2, n - probe):  # the first one warms up as well
-        sample = data.subset(order[start : start + probe]).to(device)
+        a = int(torch.searchsorted(ends, start, right=True))
+        b = max(int(torch.searchsorted(ends, start + probe)), a + 1)
+        rows = torch.nonzero((data.point >= a) & (data.point < b)).squeeze(1)
         t0 = time.perf_counter()
-        predict_observations(net, sample, probe).cpu()  # (waits for an accelerator)
-        seconds.append(time.perf_counter() - t0)
-    return PASS_MARGIN * min(seconds[1:]) * n / probe
+        predict_observations(net, data.subset(rows).to(device), len(rows)).cpu()  # (waits)
+        seconds.append((time.perf_counter() - t0) / len(rows))
+    return PASS_MARGIN * min(seconds[1:]) * n
 
 
 def _misfit_subset(point: torch.Tensor, fraction: float, seed) -> np.ndarray:

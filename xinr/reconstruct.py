@@ -157,7 +157,11 @@ def _lazy_predict(est, tgt, t_lay, snaps, times, snap_shape, chunks, batch_size)
     schunks = tuple(chunks[d] for d in sdims)
     la, lo = layout_latlon(tgt, t_lay)
     check_latlon(
-        np.asarray(la.values).ravel(), np.asarray(lo.values).ravel(), t_lay.lat, t_lay.lon, True
+        np.asarray(la.values).ravel(),
+        np.asarray(lo.values).ravel(),
+        t_lay.lat,
+        t_lay.lon,
+        allow_missing=True,
     )
     shape = tuple(tgt.sizes[d] for d in sdims)
     if len(sdims) == 2 and la.ndim == 1:
