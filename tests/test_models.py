@@ -311,7 +311,8 @@ def test_max_time_keeps_room_for_the_misfits_pass(monkeypatch):
         sub = xinr.INR(**kw).fit(obs)
     part = sub.residuals_ if sub.residuals_ is not None else sub.declined_residuals_
     assert 0.15 * len(every.residual) < len(part.residual) < 0.5 * len(every.residual)
-    assert 1.5 < budgets[2] <= 2.0  # the training keeps the other half
+    # the training keeps the other half, less the last held-out pass (10% of the 6 s)
+    assert 0.9 < budgets[2] <= 1.4
     # whole locations: each kept one with all its snapshots
     counts = np.bincount(every.point, minlength=len(every.lat))
     kept = np.unique(part.point)
@@ -319,6 +320,61 @@ def test_max_time_keeps_room_for_the_misfits_pass(monkeypatch):
     # asked for explicitly, every observation, and the training gets what is left
     assert len(xinr.INR(**kw, residuals="idw").fit(obs).residuals_.residual) == len(every.residual)
     assert budgets[3] <= 1.0
+
+
+def test_max_time_keeps_room_for_the_last_held_out_pass_and_the_misfit_check(monkeypatch):
+    from dataclasses import replace
+
+    import xinr.estimator as est
+
+    from .conftest import analytic_field
+
+    _, obs = analytic_field(nt=2, nlat=10, nlon=20, holes=0.3)
+    budgets, real_train = [], est.train
+
+    def record(net, data, cfg, device):
+        budgets.append(cfg.max_time)
+        return real_train(net, data, replace(cfg, max_time=1e-9), device)
+
+    monkeypatch.setattr(est, "train", record)
+    monkeypatch.setattr(est, "_observation_pass_seconds", lambda *a: 0.5)
+    monkeypatch.setattr(est, "_check_seconds", lambda *a: 0.3)
+    kw = dict(max_time=4.0, ensemble=1, progress=False, seed=0)
+    xinr.INR(**kw).fit(obs)
+    # the pass (0.5 s), the last held-out error after the last step (10% of it) and the
+    # preset's held-out check of the misfits (0.3 s) are all taken off the training budget
+    assert 2.8 < budgets[0] <= 4.0 - 0.5 - 0.05 - 0.3
+    xinr.INR(**kw, residuals="idw").fit(obs)  # the user's choice: no check to make
+    assert 4.0 - 0.5 - 0.05 - 0.3 < budgets[1] <= 4.0 - 0.5 - 0.05
+    xinr.INR(**kw, validation=0.0).fit(obs)  # nothing held out: neither
+    assert 4.0 - 0.5 - 0.05 < budgets[2] <= 3.5
+
+
+def test_check_seconds_scales_one_timed_snapshot_to_those_visited(monkeypatch):
+    # one snapshot's check is timed (after a small warm-up call) and scaled by the observations
+    # of the snapshots the check visits; a clock that ticks 1 s per reading makes it exact
+    import types
+
+    import xinr.estimator as est
+    from xinr.training import TrainConfig
+
+    ticks = iter(range(1000))
+    monkeypatch.setattr(est, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    sizes, real_check = [], est.held_out_check
+    monkeypatch.setattr(est, "held_out_check", lambda *a: sizes.append(len(a[2])) or real_check(*a))
+    rng = np.random.default_rng(0)
+    lat, lon = rng.uniform(-60, 60, 4000), rng.uniform(0, 360, 4000)
+    cfg = TrainConfig(max_time=10.0, validation=0.1, seed=0)
+    one = est._check_seconds(lat, lon, np.arange(4000), np.zeros(4000, dtype=int), cfg)
+    assert one == pytest.approx(est.PASS_MARGIN) and sizes == [256, 4000]
+    # 60 snapshots, 40 of 2,000 observations and 20 of 4,000: 48 visited, the median one timed
+    snap = np.concatenate([np.repeat(np.arange(40), 2000), np.repeat(np.arange(40, 60), 4000)])
+    point = rng.integers(0, 4000, snap.size)
+    many = est._check_seconds(lat, lon, point, snap, cfg)
+    visited = est.checked_snapshots(np.arange(60), 48)
+    per_snapshot = np.where(visited < 40, 2000, 4000)
+    assert sizes[-1] == 2000
+    assert many == pytest.approx(est.PASS_MARGIN * per_snapshot.sum() / 2000)
 
 
 def test_observation_pass_matches_the_network_in_any_batch_order():

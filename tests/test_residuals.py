@@ -291,13 +291,28 @@ def test_cross_fitted_members_are_checked_at_every_place(tmp_path, monkeypatch):
 
 
 def test_check_visits_at_most_the_chosen_snapshots(monkeypatch):
-    # a longer series: the members predict, and the check scores, only the snapshots it visits
+    # a longer series: the members predict, and the check scores, only the snapshots it visits;
+    # on dense data as many as hold about max_observations (here 300 of 150 a snapshot)
+    import functools
+
     import xinr.estimator
     import xinr.residuals
 
-    monkeypatch.setattr(
-        xinr.estimator, "checked_snapshots", lambda s: xinr.residuals.checked_snapshots(s, 2)
-    )
+    count = functools.partial(xinr.residuals.check_snapshot_count, max_observations=300)
+    monkeypatch.setattr(xinr.estimator, "check_snapshot_count", count)
     truth, obs = analytic_field(nt=5, holes=0.0, nlat=10, nlon=15)
     check = xinr.INR(**{**FAST, "ensemble": 3}).fit(obs).misfit_check_
     assert check["locations"] == 45 and check["observations"] == 90  # 2 of 5 snapshots
+
+
+def test_check_snapshot_count_follows_the_observations_per_snapshot():
+    from xinr.residuals import check_snapshot_count
+
+    sparse = np.repeat(np.arange(400), 30)  # 400 snapshots of 30 observations
+    assert check_snapshot_count(sparse, 48, 10_000) == 48  # the cap on snapshots
+    dense = np.repeat(np.arange(400), 3000)
+    assert check_snapshot_count(dense, 48, 10_000) == 3  # 3 x 3000 <= 10,000
+    assert check_snapshot_count(dense, 48, 100) == 1  # at least one
+    # the median snapshot, not a few full ones, sets the count
+    mixed = np.concatenate([dense[:6000], np.repeat(np.arange(2, 40), 50)])
+    assert check_snapshot_count(mixed, 48, 10_000) == 48

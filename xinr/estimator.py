@@ -33,6 +33,7 @@ from .normalize import Standardizer
 from .residuals import (
     RESIDUALS,
     ResidualField,
+    check_snapshot_count,
     checked_snapshots,
     correction_declined,
     held_out_check,
@@ -165,10 +166,12 @@ class INR:
         locations, raise the mean squared error there by more than 10%; checked with at least 20
         held-out locations, see ``misfit_check_``), ``"none"`` under ``paper``. Times between
         snapshots (models that take time as an input) get the network's field alone. Under
-        ``max_time`` the pass that computes the misfits counts in the budget; where it would take
-        more than half of it, the default computes them at a random share of the locations
-        (with a warning). After fitting, ``residuals_`` holds the misfits; set it to None to see
-        the network alone.
+        ``max_time`` the pass that computes the misfits counts in the budget, as do the last
+        held-out error and the held-out check (each estimated from timed samples before
+        training, on data large enough to matter); where the pass would take more than half of
+        it, the default computes them at a random share of the locations (with a warning).
+        After fitting, ``residuals_`` holds the misfits; set it to None to see the network
+        alone.
     seed : int, optional
         Makes CPU runs repeatable when the run's length is given in ``epochs``. A time budget
         (``max_time``, and the ``auto`` preset's default) ends after as many steps as the
@@ -479,10 +482,10 @@ class INR:
             # than linear interpolation after a budget's training, and the misfits carry the
             # reconstruction (bench/README.md, session 25)
             net.to(device)
-            reserve = _observation_pass_seconds(net, data, device)
+            full = reserve = _observation_pass_seconds(net, data, device)
             share = MISFIT_BUDGET_SHARE * cfg.max_time
             if self.residuals is None and reserve > share:
-                full, reserve = reserve, share
+                reserve = share
                 used = _misfit_subset(data.point, share / full, self.seed)
                 warnings.warn(
                     f"The network's misfits are computed at {len(used):,} of the {len(data):,} "
@@ -494,6 +497,13 @@ class INR:
                     stacklevel=2,
                 )
                 keep_misfits = len(used) > 0
+            if full and cfg.validation:
+                # and so are the last held-out error, after the last step (a pass over the held-
+                # out share), and the preset's held-out check of the misfits
+                reserve += cfg.validation * full
+                if self.residuals is None:
+                    kept = slice(None) if used is None else used
+                    reserve += _check_seconds(lat[uniq], lon[uniq], inv[kept], obs.snap[kept], cfg)
             cfg.max_time = max(cfg.max_time - reserve, 1e-3)
         result = train(net, data, cfg, device)
         self.residuals_ = None
@@ -882,9 +892,11 @@ def _check_misfits(result, net, at_observations, pred, lat, lon, point, obs, bou
         -1 if result.held_out_member is None else result.held_out_member.numpy()
     )
     member = member[used]
-    # only the snapshots that the check visits (each member predicts there: few on long series)
+    # only the snapshots that the check visits (each member predicts there: few on long series,
+    # fewer on dense data)
     snap = obs.snap[used]
-    sel = np.flatnonzero(np.isin(snap, checked_snapshots(snap[member > -2])))
+    visits = check_snapshot_count(snap)
+    sel = np.flatnonzero(np.isin(snap, checked_snapshots(snap[member > -2], visits)))
     rows, member = used[sel], member[sel]
     if result.held_out_member is None:
         preds, masks = pred[None, sel], (member == -1)[None]
@@ -901,6 +913,7 @@ def _check_misfits(result, net, at_observations, pred, lat, lon, point, obs, bou
         masks,
         obs.n_snapshots,
         bounds,
+        visits,
     )
     check["added"] = not correction_declined(check)
     return check
@@ -924,6 +937,29 @@ def _observation_pass_seconds(net: torch.nn.Module, data: TrainData, device) -> 
         predict_observations(net, data.subset(rows).to(device), len(rows)).cpu()  # (waits)
         seconds.append((time.perf_counter() - t0) / len(rows))
     return PASS_MARGIN * min(seconds[1:]) * n
+
+
+def _check_seconds(lat, lon, point, snap, cfg: TrainConfig) -> float:
+    """Seconds that :func:`_check_misfits` will take on the observations at ``point``/``snap``
+    (rows of ``lat``/``lon``), from one timed check of the snapshot with the median number of
+    them among those it visits, with the validation share held out at random; the check's cost
+    is its neighbour searches, which grow with the observations of each snapshot visited."""
+    visits = check_snapshot_count(snap)
+    counts = np.bincount(snap)
+    snaps = checked_snapshots(np.flatnonzero(counts), visits)
+    s = snaps[np.argsort(counts[snaps], kind="stable")[len(snaps) // 2]]
+    rows = np.flatnonzero(snap == s)
+    held = np.random.default_rng(cfg.seed).random(rows.size) < cfg.validation
+    zeros = np.zeros(rows.size)
+
+    def check(n: int) -> None:
+        z = zeros[:n]
+        held_out_check(lat, lon, point[rows[:n]], z.astype(np.int64), z, z, held[:n], 1)
+
+    check(256)  # warms up (the first call imports and allocates: 4x a later one)
+    t0 = time.perf_counter()
+    check(rows.size)
+    return PASS_MARGIN * (time.perf_counter() - t0) * counts[snaps].sum() / rows.size
 
 
 def _misfit_subset(point: torch.Tensor, fraction: float, seed) -> np.ndarray:

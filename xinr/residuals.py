@@ -40,10 +40,14 @@ FADE_SPACINGS = 3.0
 # 1%), the correction cost 0.9-11 points at the hidden points in all 7 such fits of the 24-case
 # table's two seeds (margins of 5% and 15% gave the same mean; bench/README.md, session 12). A
 # test in standard errors instead did worse: it would have removed a correction worth 17 points
-# at hsurf 5%/3. It visits at most CHECK_SNAPSHOTS snapshots.
+# at hsurf 5%/3. It visits at most CHECK_SNAPSHOTS snapshots, and on dense data as many as hold
+# about CHECK_OBSERVATIONS observations in all (:func:`check_snapshot_count`: at the paper's
+# satellite SST size, 45,000 a day, 23 days still hold out 100,000 observations; the 48 took 8 s
+# of a 120 s budget on the 2-core CPU, bench/README.md, session 26).
 MIN_CHECK_LOCATIONS = 20
 CHECK_MARGIN = 0.10
 CHECK_SNAPSHOTS = 48
+CHECK_OBSERVATIONS = 2**20
 
 
 class ResidualField:
@@ -183,6 +187,28 @@ class ResidualField:
         offsets = np.asarray(d["offsets"], dtype=np.int64)
         snap = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
         return cls(d["lat"], d["lon"], d["point"], snap, d["residual"], len(offsets) - 1)
+
+
+def check_snapshot_count(
+    snap, max_snapshots: int = CHECK_SNAPSHOTS, max_observations: int = CHECK_OBSERVATIONS
+) -> int:
+    """How many snapshots a held-out check visits, from the snapshot of each observation:
+    ``max_snapshots``, or as many as hold about ``max_observations`` observations at the median
+    number per snapshot (at least one). The check's cost is its neighbour searches, which grow
+    with the observations of the snapshots it visits.
+
+    Examples
+    --------
+    >>> snap = np.repeat(np.arange(100), 50_000)  # 100 snapshots of 50,000 observations
+    >>> check_snapshot_count(snap), check_snapshot_count(snap, max_observations=10**8)
+    (20, 48)
+    """
+    counts = np.bincount(np.asarray(snap, dtype=np.int64))
+    counts = counts[counts > 0]
+    if counts.size == 0:
+        return max_snapshots
+    by_size = int(max_observations // max(float(np.median(counts)), 1.0))
+    return int(min(max_snapshots, max(by_size, 1)))
 
 
 def checked_snapshots(held_snap, max_snapshots: int = CHECK_SNAPSHOTS) -> np.ndarray:
