@@ -179,6 +179,61 @@ def _by_snapshot(held, snap):
     return [(int(s), held & (snap == s)) for s in np.unique(snap)]
 
 
+def test_held_out_check_scores_linear_interpolation_beside_the_network():
+    # a field that is planar in (lon, lat) is linear interpolation's own: exact at every held-out
+    # place inside the hull of the others; a zero network is far off there
+    rng = np.random.default_rng(1)
+    n = 300
+    lat, lon = rng.uniform(-50, 50, n), rng.uniform(20, 200, n)
+    point, snap = np.tile(np.arange(n), 2), np.repeat([0, 1], n)
+    value = np.where(snap == 0, 1.0, -2.0) * (0.2 * lat[point] + 0.1 * lon[point]) + 3.0
+    inner = (np.abs(lat) < 35) & (lon > 50) & (lon < 170)
+    held = np.isin(point, rng.permutation(np.flatnonzero(inner))[:40])
+    c = held_out_check(lat, lon, point, snap, value, np.zeros_like(value), held, 2)
+    assert c["linear"] < 1e-12 * c["network"]
+    # and on a rough field (noise from place to place) linear interpolation scores its error
+    noisy = value + rng.normal(size=value.size)
+    c = held_out_check(lat, lon, point, snap, noisy, value, held, 2)
+    assert c["network"] == pytest.approx(np.mean((noisy - value)[held] ** 2))
+    assert c["linear"] > c["network"]
+
+
+def test_ratio_se_takes_locations_as_the_units():
+    from xinr.residuals import _ratio_se
+
+    # sums per location A = [1, 3], B = [1, 1]: ratio 2, residuals A - 2B = [-1, 1]
+    assert _ratio_se(np.array([1.0, 3.0]), np.array([1.0, 1.0]), np.array([0, 1])) == 1.0
+    # observations at one location add up before they count: the same as one observation each
+    two = _ratio_se(np.array([0.5, 0.5, 3.0]), np.array([0.5, 0.5, 1.0]), np.array([0, 0, 1]))
+    assert two == pytest.approx(1.0)
+    assert _ratio_se(2 * np.arange(1.0, 5), np.arange(1.0, 5), np.arange(4)) == 0.0
+    assert _ratio_se(np.ones(3), np.ones(3), np.zeros(3, int)) == np.inf  # one location
+
+
+def test_held_out_score_of_a_default_fit(tmp_path):
+    # the default fit reports its error at the held-out locations next to linear interpolation's,
+    # keeps it through save/load and prints it; a fit without the preset's check has none
+    truth, obs = analytic_field(nt=3, holes=0.6)
+    fitted = xinr.INR(**FAST).fit(obs)
+    score, check = fitted.held_out_score_, fitted.misfit_check_
+    assert score["locations"] == check["locations"] > 0
+    mse = check["corrected"] if check["added"] else check["network"]
+    assert score["rmse"] == pytest.approx(np.sqrt(mse))
+    assert score["mse_vs_linear"] == pytest.approx(mse / check["linear"] - 1)
+    assert 0 < score["se"] < np.inf
+    assert f"at {score['locations']} locations, linear interpolation" in repr(fitted)
+    fitted.save(tmp_path / "s.xinr")
+    assert xinr.load(tmp_path / "s.xinr").held_out_score_ == score
+    assert xinr.INR(**FAST, residuals="none").fit(obs).held_out_score_ is None
+    assert not check["member_folds"]
+    # few places (here 150 at 10% each): each member holds out its own and chose its best state
+    # there, which flatters it; no score
+    few = xinr.INR(**{**FAST, "ensemble": 3}).fit(analytic_field(nt=2, nlat=10, nlon=15)[1])
+    assert few.misfit_check_["member_folds"] and few.held_out_score_ is None
+    with pytest.raises(xinr.NotFittedError):
+        _ = xinr.INR().held_out_score_
+
+
 def test_held_out_check_scale_is_the_least_squares_share():
     # a network off by a constant 1 everywhere: the correction at the held-out places is about 1
     # too (a little less where it fades); with the values there only 0.25 above the network, about
