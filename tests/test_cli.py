@@ -15,6 +15,7 @@ def test_demo_runs_offline(tmp_path, capsys):
     assert main(["demo", "--max-time", "3", "--out", str(tmp_path), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "RMSE on the" in out and "nearest" in out and "mean of obs" in out
+    assert "linear" in out and "own estimate at its" in out  # the bar, and the fit's own figure
     # the default model="auto" names what it trained: MMGN at the demo's moving positions
     assert "xinr mmgn" in out
     rec = xr.open_dataset(tmp_path / "demo_reconstruction.nc")
