@@ -17,6 +17,8 @@ import json
 
 import numpy as np
 
+from xinr.residuals import held_out_score
+
 
 def cases(paths: list[str]) -> list[dict]:
     """One entry per case with both rows: hidden and held-out readings, locations, regime."""
@@ -32,13 +34,14 @@ def cases(paths: list[str]) -> list[dict]:
         check = by.get("xinr", {}).get("misfit_check")
         if check is None or "linear" not in by or "linear" not in check:
             continue
-        kind = "corrected" if check["added"] else "network"
+        # the fit's own reading, also where member folds make INR.held_out_score_ None
+        score = held_out_score({**check, "member_folds": False})
         out.append(
             {
                 "case": key,
                 "hidden": by["xinr"]["mse_minmax"] / by["linear"]["mse_minmax"] - 1,
-                "held_out": check[kind] / check["linear"] - 1,
-                "se": check.get(f"se_linear_{kind}"),
+                "held_out": score["mse_vs_linear"],
+                "se": score["se"] if np.isfinite(score["se"]) else None,
                 "locations": check["locations"],
                 "member_folds": check.get("member_folds"),  # (None: not recorded)
             }

@@ -424,7 +424,7 @@ def held_out_score(check: dict | None) -> dict | None:
         "rmse": float(np.sqrt(mse)),
         "rmse_linear": float(np.sqrt(lin)),
         "mse_vs_linear": float(rel),
-        "se": float(check[f"se_linear_{kind}"]),
+        "se": float(check.get(f"se_linear_{kind}", np.nan)),
     }
 
 
