@@ -3,6 +3,7 @@ import pytest
 import torch
 import xarray as xr
 
+from xinr.classical import unwrap_longitudes
 from xinr.coords import (
     decode_labels,
     encode_labels,
@@ -124,6 +125,38 @@ def test_wraps_around():
     assert wraps_around(np.arange(0, 360, 2.0))
     assert wraps_around(np.arange(-180, 180, 2.0))
     assert not wraps_around(np.arange(0, 90, 2.0))
+
+
+def test_unwrap_longitudes_joins_a_region_across_the_seam():
+    # a region 140 E - 80 W written in -180..180 (a jump at 180) and in 0..360: the same span
+    east = np.arange(140.0, 280.0, 2.0)
+    written = np.where(east > 180, east - 360, east)
+    assert np.allclose(np.diff(unwrap_longitudes(written)), 2.0)
+    assert np.allclose(unwrap_longitudes(written), unwrap_longitudes(east))
+    # a region across the prime meridian in 0..360 (350 E - 30 E)
+    europe = np.mod(np.arange(-10.0, 30.0, 2.0), 360.0)
+    assert np.allclose(np.diff(unwrap_longitudes(europe)), 2.0)
+    # a global grid keeps its own seam, and a region with no jump is left as it is
+    assert np.array_equal(
+        unwrap_longitudes(np.arange(-180.0, 180.0, 2.0)), np.arange(-180, 180, 2.0)
+    )
+    assert np.array_equal(unwrap_longitudes(np.arange(0.0, 24.0)), np.arange(0.0, 24.0))
+
+
+def test_linear_interpolation_is_the_same_in_any_longitude_convention():
+    # the classical bar on a regional field across the date line: written in -180..180 its
+    # longitudes jump, and griddata in raw degrees would interpolate across the whole globe
+    from xinr.classical import interpolate_snapshot
+
+    rng = np.random.default_rng(0)
+    lat, lon = rng.uniform(-30, 30, 400), rng.uniform(140, 280, 400)
+    value = np.sin(np.deg2rad(3 * lon)) + 0.05 * lat
+    obs, q = np.arange(300), np.arange(300, 400)
+    east = interpolate_snapshot("linear", lat[obs], lon[obs], value[obs], lat[q], lon[q])
+    w = np.where(lon > 180, lon - 360, lon)
+    written = interpolate_snapshot("linear", lat[obs], w[obs], value[obs], lat[q], w[q])
+    np.testing.assert_allclose(written, east, atol=1e-9)
+    assert np.mean((east - value[q]) ** 2) < 0.05 * np.var(value)
 
 
 @pytest.mark.parametrize(

@@ -46,11 +46,43 @@ def unit_vectors(lat, lon) -> np.ndarray:
     return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], -1)
 
 
+# a gap in longitude at least this wide (degrees) makes a field regional for the linear bar
+REGION_GAP = 10.0
+
+
+def unwrap_longitudes(lon_deg) -> np.ndarray:
+    """Longitudes of a regional field made continuous across its span: where the largest gap
+    between neighbouring longitudes on the circle is at least :data:`REGION_GAP` degrees and the
+    values as given jump across the region (it straddles the convention's seam: the date line in
+    -180..180, the prime meridian in 0..360), they are shifted by multiples of 360 to run from
+    just after that gap. Unchanged otherwise (a global field keeps its own seam).
+
+    Examples
+    --------
+    >>> unwrap_longitudes(np.array([170.0, 175.0, -180.0, -175.0])).tolist()  # across 180
+    [170.0, 175.0, 180.0, 185.0]
+    >>> unwrap_longitudes(np.array([350.0, 355.0, 0.0, 5.0])).tolist()  # across 0 (in 0..360)
+    [350.0, 355.0, 360.0, 365.0]
+    """
+    lon = np.asarray(lon_deg, dtype=np.float64)
+    if lon.size < 2:
+        return lon
+    u = np.unique(np.mod(lon, 360.0))
+    gaps = np.diff(np.concatenate([u, [u[0] + 360.0]]))
+    k = int(np.argmax(gaps))
+    if gaps[k] < REGION_GAP or np.ptp(lon) <= 360.0 - gaps[k] + 1e-9:
+        return lon  # the whole circle, or one piece as given
+    origin = u[(k + 1) % u.size]
+    return origin + np.mod(lon - origin, 360.0)
+
+
 def interpolate_snapshot(method, lat_obs, lon_obs, val_obs, lat_q, lon_q, k=8, power=2.0):
     """Fill one snapshot at query points from its observations.
 
     ``"linear"`` is ``scipy.interpolate.griddata(method="linear")`` in (lon, lat) degrees with the
-    nearest observation outside the convex hull (the plain per-snapshot bar). ``"nearest"`` and
+    nearest observation outside the convex hull (the plain per-snapshot bar); the longitudes of a
+    regional field are first made continuous (:func:`unwrap_longitudes`), so that one across the
+    date line or the prime meridian is one region, in any longitude convention. ``"nearest"`` and
     ``"idw"`` (``k`` neighbours, weights 1/d**power) work with great-circle chord distances on
     the unit sphere.
     """
@@ -60,8 +92,9 @@ def interpolate_snapshot(method, lat_obs, lon_obs, val_obs, lat_q, lon_q, k=8, p
         return _nearest_brute(lat_obs, lon_obs, val_obs, lat_q, lon_q)
     sp = _scipy()
     if method == "linear":
-        pts = np.stack([lon_obs, lat_obs], -1)
-        q = np.stack([lon_q, lat_q], -1)
+        both = unwrap_longitudes(np.concatenate([np.ravel(lon_obs), np.ravel(lon_q)]))
+        pts = np.stack([both[: np.size(lon_obs)], lat_obs], -1)
+        q = np.stack([both[np.size(lon_obs) :], lat_q], -1)
         try:
             out = sp.interpolate.griddata(pts, val_obs, q, method="linear")
         except Exception:  # too few or collinear points
