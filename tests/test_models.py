@@ -276,7 +276,9 @@ def test_max_time_counts_preparation_but_not_reading(monkeypatch):
     assert 0 < budgets[1] <= 0.6
 
 
-def test_max_time_keeps_room_for_the_misfits_pass(monkeypatch):
+def _budget_recorder(monkeypatch):
+    """A small field, and the training budget of each fit on it (training cut to one step), with
+    the misfit pass estimated at 0.5 s."""
     from dataclasses import replace
 
     import xinr.estimator as est
@@ -292,6 +294,11 @@ def test_max_time_keeps_room_for_the_misfits_pass(monkeypatch):
 
     monkeypatch.setattr(est, "train", record)
     monkeypatch.setattr(est, "_observation_pass_seconds", lambda *a: 0.5)
+    return est, obs, budgets
+
+
+def test_max_time_keeps_room_for_the_misfits_pass(monkeypatch):
+    est, obs, budgets = _budget_recorder(monkeypatch)
     kw = dict(max_time=4.0, ensemble=1, progress=False, seed=0)
     every = xinr.INR(**kw).fit(obs).residuals_
     assert len(every.residual) == int(obs.notnull().sum())
@@ -323,21 +330,7 @@ def test_max_time_keeps_room_for_the_misfits_pass(monkeypatch):
 
 
 def test_max_time_keeps_room_for_the_last_held_out_pass_and_the_misfit_check(monkeypatch):
-    from dataclasses import replace
-
-    import xinr.estimator as est
-
-    from .conftest import analytic_field
-
-    _, obs = analytic_field(nt=2, nlat=10, nlon=20, holes=0.3)
-    budgets, real_train = [], est.train
-
-    def record(net, data, cfg, device):
-        budgets.append(cfg.max_time)
-        return real_train(net, data, replace(cfg, max_time=1e-9), device)
-
-    monkeypatch.setattr(est, "train", record)
-    monkeypatch.setattr(est, "_observation_pass_seconds", lambda *a: 0.5)
+    est, obs, budgets = _budget_recorder(monkeypatch)
     monkeypatch.setattr(est, "_check_seconds", lambda *a: 0.3)
     kw = dict(max_time=4.0, ensemble=1, progress=False, seed=0)
     xinr.INR(**kw).fit(obs)
