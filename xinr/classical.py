@@ -50,6 +50,21 @@ def unit_vectors(lat, lon) -> np.ndarray:
 REGION_GAP = 10.0
 
 
+def largest_gap(lon_deg) -> tuple[float, float]:
+    """The largest gap between neighbouring longitudes on the circle: ``(origin, width)``, the
+    longitude just after it (where the data's span starts, in [0, 360)) and its width in degrees.
+
+    Examples
+    --------
+    >>> largest_gap(np.array([140.0, 200.0, 280.0]))  # a region 140 E - 80 W
+    (140.0, 220.0)
+    """
+    u = np.unique(np.mod(np.asarray(lon_deg, dtype=np.float64), 360.0))
+    gaps = np.diff(np.concatenate([u, [u[0] + 360.0]]))
+    k = int(np.argmax(gaps))
+    return float(u[(k + 1) % u.size]), float(gaps[k])
+
+
 def unwrap_longitudes(lon_deg) -> np.ndarray:
     """Longitudes of a regional field made continuous across its span: where the largest gap
     between neighbouring longitudes on the circle is at least :data:`REGION_GAP` degrees and the
@@ -67,12 +82,9 @@ def unwrap_longitudes(lon_deg) -> np.ndarray:
     lon = np.asarray(lon_deg, dtype=np.float64)
     if lon.size < 2:
         return lon
-    u = np.unique(np.mod(lon, 360.0))
-    gaps = np.diff(np.concatenate([u, [u[0] + 360.0]]))
-    k = int(np.argmax(gaps))
-    if gaps[k] < REGION_GAP or np.ptp(lon) <= 360.0 - gaps[k] + 1e-9:
+    origin, gap = largest_gap(lon)
+    if gap < REGION_GAP or np.ptp(lon) <= 360.0 - gap + 1e-9:
         return lon  # the whole circle, or one piece as given
-    origin = u[(k + 1) % u.size]
     return origin + np.mod(lon - origin, 360.0)
 
 

@@ -23,17 +23,14 @@ import math
 import numpy as np
 import torch
 
+from .classical import largest_gap
+
 ENCODINGS = ("box", "sphere", "sh")
 
 
 def _unwrap_origin(lon_deg: np.ndarray) -> float:
     """Longitude where the data's span starts (just after the largest gap on the circle)."""
-    u = np.unique(np.mod(lon_deg, 360.0))
-    if u.size == 1:
-        return float(u[0])
-    gaps = np.diff(np.concatenate([u, [u[0] + 360.0]]))
-    k = int(np.argmax(gaps))
-    return float(u[(k + 1) % u.size])
+    return largest_gap(lon_deg)[0]
 
 
 class Encoding:
