@@ -6,6 +6,7 @@ import xarray as xr
 import xinr
 from xinr.models import MMGN, build_model, list_models
 from xinr.models.baselines import FourierFeatureMLP
+from xinr.models.ensemble import Ensemble
 
 
 def test_mmgn_shapes_and_latent_init():
@@ -31,6 +32,37 @@ def test_mmgn_latent_changes_snapshot_only():
     a = m(x, None, torch.zeros(5, dtype=torch.long))
     b = m(x, None, torch.ones(5, dtype=torch.long))
     assert not torch.allclose(a, b)
+
+
+def test_mmgn_interpolate_codes_in_time_and_nearest_beyond_the_ends():
+    m = MMGN(2, n_snapshots=6, hidden=4, latent=2, layers=1)
+    known = torch.tensor([[0.0, 0.0], [9.0, 9.0], [3.0, -3.0], [6.0, 6.0]])
+    # times out of order, unevenly spaced: snapshots 1 and 3 (t=10, t=0) are missing
+    t = np.array([2.0, 10.0, 6.0, 0.0, 4.0, 7.0])
+    with torch.no_grad():
+        m.latents.weight[[0, 2, 4, 5]] = known[[0, 1, 2, 3]]
+    m.interpolate_codes([3, 1], t)
+    w = m.latents.weight.detach()
+    torch.testing.assert_close(w[[0, 2, 4, 5]], known[[0, 1, 2, 3]])  # observed ones untouched
+    torch.testing.assert_close(w[3], w[0])  # before the first: the nearest (t=2)
+    torch.testing.assert_close(w[1], w[5])  # after the last: the nearest (t=7)
+    # one between: t=5 lies a quarter of the way from t=4 to t=6
+    m.interpolate_codes([2], np.array([2.0, 10.0, 5.0, 0.0, 4.0, 6.0]))
+    torch.testing.assert_close(m.latents.weight.detach()[2], 0.5 * known[2] + 0.5 * known[3])
+    with pytest.raises(ValueError, match="one time per snapshot"):
+        m.interpolate_codes([1], np.arange(3.0))
+
+
+def test_ensemble_interpolates_the_codes_of_members_that_have_them():
+    mmgn = MMGN(2, n_snapshots=3, hidden=4, latent=2, layers=1)
+    other = build_model("resmlp", 2, 3)
+    before = [p.detach().clone() for p in other.parameters()]
+    with torch.no_grad():
+        mmgn.latents.weight[0] = 2.0
+        mmgn.latents.weight[2] = 4.0
+    Ensemble([mmgn, other]).interpolate_codes([1], np.arange(3.0))
+    torch.testing.assert_close(mmgn.latents.weight.detach()[1], torch.full((2,), 3.0))
+    assert all(torch.equal(a, b) for a, b in zip(before, other.parameters(), strict=True))
 
 
 @pytest.mark.parametrize("name", ["mmgn", "resmlp", "siren", "ffn_p", "ffn_g"])

@@ -385,6 +385,8 @@ class INR:
         encoding = Encoding(enc_kind, lat[located], lon[located], degree=self.degree)
         labels = {d: _dim_labels(da, d) for d in layout.snapshot_dims}
         t_all = _snapshot_times(labels, layout.snapshot_dims, obs.n_snapshots)
+        empty = obs.empty_snapshots()
+        _warn_empty(empty, obs.n_snapshots, layout.snapshot_dims, labels)
         tscale = TimeScaler.fit(t_all)
         # Canonical order (by place on Earth, then snapshot) so that the same field written with
         # another longitude convention, point order or dimension order trains identically.
@@ -542,6 +544,14 @@ class INR:
                 self.residuals_ = field
             else:
                 self.declined_residuals_ = field
+        if empty.size and len(layout.snapshot_dims) == 1 and hasattr(net, "interpolate_codes"):
+            # a snapshot never observed kept its zero starting code (the shared basis alone);
+            # along one time axis its neighbours' codes tell it far better (bench/README.md,
+            # session 27). Times unknown (NaT): by position along the axis
+            known = np.isfinite(t_all).all()
+            net.interpolate_codes(
+                empty, t_all if known else np.arange(obs.n_snapshots, dtype=float)
+            )
         net.to("cpu").eval()
         self.model_ = net
         self.model_kwargs_ = setup.model
@@ -1054,6 +1064,30 @@ def _dim_labels(da: xr.DataArray, dim: str) -> np.ndarray:
     if dim in da.coords and da[dim].dims == (dim,):
         return np.asarray(da[dim].values)
     return np.arange(da.sizes[dim])
+
+
+def _warn_empty(empty: np.ndarray, n: int, dims: tuple, labels: dict) -> None:
+    """Warn that snapshots ``empty`` hold no observation, saying what their reconstruction is."""
+    if not empty.size:
+        return
+    if len(dims) == 1:
+        first = labels[dims[0]][empty[0]]
+        how = (
+            f"(first: {dims[0]}={first}); they are reconstructed from the nearest observed "
+            f"snapshots along {dims[0]!r} (MMGN's codes interpolated in time, networks that take "
+            "time as an input evaluated at theirs)"
+        )
+    else:
+        how = (
+            f"; with {len(dims)} snapshot dimensions {dims} there is no one axis to interpolate "
+            "along, so their reconstruction is the model's shared part only"
+        )
+    warnings.warn(
+        f"{empty.size} of {n} snapshot(s) have no observations {how}. They are less reliable than "
+        "observed snapshots; drop them, or check the selection, if that is not what you want.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _snapshot_times(labels: dict, dims: tuple, n: int) -> np.ndarray:

@@ -7,7 +7,6 @@ single ``compute``; only the selected points are ever held in memory.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +37,10 @@ class Observations:
 
     def __len__(self) -> int:
         return int(self.value.size)
+
+    def empty_snapshots(self) -> np.ndarray:
+        """The snapshots without a single observation, in order."""
+        return np.flatnonzero(np.bincount(self.snap, minlength=self.n_snapshots) == 0)
 
 
 def check_numeric(da: xr.DataArray) -> None:
@@ -106,14 +109,6 @@ def observed_points(
         )
     idx = np.asarray(idx, dtype=np.int64)
     snap, point = np.divmod(idx, n_pts)
-    counts = np.bincount(snap, minlength=n_snap)
-    empty = int((counts == 0).sum())
-    if empty:
-        warnings.warn(
-            f"{empty} of {n_snap} snapshot(s) have no observations; their reconstruction relies "
-            "on the shared part of the model only and is not reliable.",
-            stacklevel=3,
-        )
     return Observations(snap, point, np.asarray(vals, dtype=np.float64), n_snap, n_pts)
 
 

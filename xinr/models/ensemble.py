@@ -46,6 +46,14 @@ class Ensemble(nn.Module):
             return preds
         return torch.tensordot(self.weights.to(preds.dtype), preds, dims=1)
 
+    def interpolate_codes(self, missing, t) -> None:
+        """Fill the codes of snapshots ``missing`` in every member that has per-snapshot codes
+        (see :meth:`xinr.models.mmgn.MMGN.interpolate_codes`); members that take time as an
+        input need nothing."""
+        for m in self.members:
+            if hasattr(m, "interpolate_codes"):
+                m.interpolate_codes(missing, t)
+
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # files saved before members were weighted hold no weights: uniform, as they were fitted
         key = prefix + "weights"

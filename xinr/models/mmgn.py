@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -175,6 +176,53 @@ class MMGN(nn.Module):
             pre = torch.addmm(shift[i].index_select(0, s_inv), out, self.linears[i].weight.T)
             out = g[i + 1].index_select(0, point) * pre
         return self.output(out).squeeze(-1)
+
+    @torch.no_grad()
+    def interpolate_codes(self, missing, t) -> None:
+        """Give the snapshots ``missing`` codes interpolated linearly in time between those of
+        the nearest other snapshots (the nearest one's beyond either end), in place.
+
+        A snapshot without observations keeps its zero starting code through training, which
+        gives a field of the shared basis alone, far from its neighbours in time. The code's
+        shift of each layer is linear in the code, so this interpolates the modulation.
+
+        Parameters
+        ----------
+        missing : array of int
+            Snapshots to fill (at least one other snapshot must remain).
+        t : array of float, shape (n_snapshots,)
+            Time of every snapshot (any unit; only the order and spacing matter).
+
+        Examples
+        --------
+        >>> m = MMGN(2, n_snapshots=3, hidden=4, latent=2, layers=1)
+        >>> m.latents.weight.data = torch.tensor([[0.0, 2.0], [0.0, 0.0], [4.0, 2.0]])
+        >>> m.interpolate_codes([1], [0.0, 1.0, 4.0])
+        >>> m.latents.weight.data[1]
+        tensor([1., 2.])
+        """
+        missing = np.unique(np.asarray(missing, dtype=np.int64))
+        t = np.asarray(t, dtype=np.float64)
+        n = self.latents.num_embeddings
+        if t.shape != (n,):
+            raise ValueError(f"t must give one time per snapshot ({n}), got shape {t.shape}.")
+        known = np.setdiff1d(np.arange(n), missing)
+        if missing.size == 0 or known.size == 0:
+            return
+        order = known[np.argsort(t[known], kind="stable")]
+        tk, tm = t[order], t[missing]
+        j = np.searchsorted(tk, tm)  # the first known snapshot at or after each missing one
+        lo, hi = np.clip(j - 1, 0, len(tk) - 1), np.clip(j, 0, len(tk) - 1)
+        span = tk[hi] - tk[lo]
+        w = np.where(span > 0, (tm - tk[lo]) / np.where(span > 0, span, 1.0), 0.0)
+        w = np.clip(w, 0.0, 1.0)  # beyond either end: the nearest snapshot's code
+        codes = self.latents.weight
+        wt = torch.as_tensor(w, dtype=codes.dtype, device=codes.device)[:, None]
+
+        def rows(i):
+            return torch.as_tensor(i, dtype=torch.long, device=codes.device)
+
+        codes[rows(missing)] = (1 - wt) * codes[rows(order[lo])] + wt * codes[rows(order[hi])]
 
     def _dense(self, g, h, shift, U: int) -> torch.Tensor:
         """Predictions (S_b, U) of every snapshot of the batch at every distinct point.
