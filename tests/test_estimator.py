@@ -200,8 +200,10 @@ def test_unknown_time_is_clear(field):
 def test_dataset_accessor_and_var():
     _, obs = analytic_field()
     ds = xr.Dataset({"a": obs, "b": obs * 2})
-    with pytest.raises(ValueError, match=r"2 data variables \['a', 'b'\]; choose one with var="):
+    with pytest.raises(DataError, match=r"2 data variables \['a', 'b'\]; choose one with var="):
         ds.inr.fit(**FAST)
+    with pytest.raises(DataError, match="no data variables"):
+        xr.Dataset(coords={"lat": obs.lat}).inr.fit(**FAST)
     fitted = ds.inr.fit(var="b", **FAST)
     assert fitted.reconstruct().name == "b"
     one = xr.Dataset({"a": obs})

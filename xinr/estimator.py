@@ -27,7 +27,7 @@ from .coords import (
     wraps_around,
 )
 from .encoding import ENCODINGS, Encoding, TimeScaler
-from .errors import CoordinateError, NotFittedError
+from .errors import CoordinateError, DataError, NotFittedError
 from .models import build_network, get_builder
 from .normalize import Standardizer
 from .residuals import (
@@ -1055,7 +1055,12 @@ def select_variable(obj, var: str | None) -> xr.DataArray:
         return obj[var]
     if len(names) == 1:
         return obj[names[0]]
-    raise ValueError(
+    if not names:
+        raise DataError(
+            "The Dataset has no data variables, only coordinates; there is nothing to fit. Pass "
+            "the DataArray to fit, or a Dataset holding it."
+        )
+    raise DataError(
         f"The Dataset has {len(names)} data variables {names}; choose one with var='name'."
     )
 
