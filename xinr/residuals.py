@@ -162,17 +162,26 @@ class ResidualField:
         d, i = tree.query(xyz, k=kk, workers=-1)
         if kk == 1:
             d, i = d[:, None], i[:, None]
+        exact = d[:, 0] < 1e-9
+        # the weights in float32, in place: at a reconstruction grid's millions of points the
+        # float64 temporaries cost as much as the search (bench/misfit_speed.py, session 27)
+        d = d.astype(np.float32)
         # modified Shepard weights (Franke & Nielson 1980): zero at the distance of the (k+1)-th
         # observation, so the field is continuous where the k nearest change; with k or fewer
         # observations in the snapshot, every one weighs (reach: twice the farthest)
-        reach = d[:, -1:] if kk > k else 2.0 * d[:, -1:] + 1e-12
-        w = (np.maximum(reach - d, 0.0) / (reach * np.maximum(d, 1e-12))) ** 2
+        reach = d[:, -1:].copy() if kk > k else 2.0 * d[:, -1:] + np.float32(1e-12)
+        np.maximum(d, np.float32(1e-12), out=d)
+        w = np.subtract(reach, d)
+        np.maximum(w, 0.0, out=w)
+        d *= reach
+        w /= d
+        w *= w
         far = self.fade * spacing
-        fade = 1.0 / far**2 if np.isfinite(far) else 0.0
+        fade = np.float32(1.0 / far**2 if np.isfinite(far) else 0.0)
         total = w.sum(1)
         tied = total <= 0  # the k+1 nearest all at one distance: their plain mean (the limit)
-        denom = np.where(tied, 1.0, total + fade)
-        return i, w, denom, tied, d[:, 0] < 1e-9
+        denom = np.where(tied, np.float32(1.0), total + fade)
+        return i, w, denom, tied, exact
 
     def to_dict(self) -> dict:
         return {
@@ -465,7 +474,7 @@ def _weighted(weights: tuple, residual: np.ndarray) -> np.ndarray:
     own misfit where a point is one."""
     i, w, denom, tied, exact = weights
     r = residual[i]
-    out = (w * r).sum(1) / denom
+    out = np.einsum("ij,ij->i", w, r) / denom
     out[tied] = r[tied].mean(1)
     out[exact] = r[exact, 0]
     return out
