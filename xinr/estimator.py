@@ -548,9 +548,8 @@ class INR:
             # a snapshot never observed kept its zero starting code (the shared basis alone);
             # along one time axis its neighbours' codes tell it far better (bench/README.md,
             # session 27). Times unknown (NaT): by position along the axis
-            known = np.isfinite(t_all).all()
             net.interpolate_codes(
-                empty, t_all if known else np.arange(obs.n_snapshots, dtype=float)
+                empty, t_all if times_known else np.arange(obs.n_snapshots, dtype=float)
             )
         net.to("cpu").eval()
         self.model_ = net

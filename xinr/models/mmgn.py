@@ -210,12 +210,11 @@ class MMGN(nn.Module):
         if missing.size == 0 or known.size == 0:
             return
         order = known[np.argsort(t[known], kind="stable")]
-        tk, tm = t[order], t[missing]
-        j = np.searchsorted(tk, tm)  # the first known snapshot at or after each missing one
-        lo, hi = np.clip(j - 1, 0, len(tk) - 1), np.clip(j, 0, len(tk) - 1)
-        span = tk[hi] - tk[lo]
-        w = np.where(span > 0, (tm - tk[lo]) / np.where(span > 0, span, 1.0), 0.0)
-        w = np.clip(w, 0.0, 1.0)  # beyond either end: the nearest snapshot's code
+        # each missing snapshot's fractional position among the known ones in time (np.interp
+        # holds it at either end: there the nearest snapshot's code)
+        pos = np.interp(t[missing], t[order], np.arange(order.size, dtype=np.float64))
+        lo = np.floor(pos).astype(np.int64)
+        hi, w = np.minimum(lo + 1, order.size - 1), pos - lo
         codes = self.latents.weight
         wt = torch.as_tensor(w, dtype=codes.dtype, device=codes.device)[:, None]
 
