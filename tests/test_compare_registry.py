@@ -30,6 +30,24 @@ def test_compare_returns_every_method_with_finite_errors():
     assert list(acc.method.values) == ["nearest"]
 
 
+def test_compare_fits_with_the_default_budget_unless_told(monkeypatch):
+    # without max_time the "auto" row is what da.inr.fit() returns: INR's own budget
+    import xinr.comparison
+
+    seen = []
+
+    class Recording(xinr.INR):
+        def __init__(self, model="auto", **kw):
+            seen.append(kw.get("max_time"))
+            super().__init__(model, **{**kw, "max_time": None, "epochs": 2})
+
+    monkeypatch.setattr(xinr.comparison, "INR", Recording)
+    _, obs = analytic_field()
+    xinr.compare(obs, models=["mmgn"], classical=[], progress=False)
+    xinr.compare(obs, models=["mmgn"], classical=[], progress=False, max_time=7)
+    assert seen == [None, 7]
+
+
 def test_compare_errors():
     _, obs = analytic_field()
     with pytest.raises(ValueError, match="Unknown model 'mmgm'"):

@@ -31,7 +31,7 @@ def compare(
     classical: Sequence[str] = CLASSICAL,
     *,
     holdout: float = 0.1,
-    max_time: float | None = 60.0,
+    max_time: float | None = None,
     seed: int = 0,
     var: str | None = None,
     lat: str | None = None,
@@ -51,8 +51,12 @@ def compare(
         Any of ``"nearest"``, ``"linear"``, ``"idw"`` (needs scipy).
     holdout : float
         Share of the observed points hidden from every method and scored, in (0, 1).
-    max_time : float
-        Training seconds per INR model.
+    max_time : float, optional
+        Training seconds per INR model. None (default): each model's own default, so that the
+        ``"auto"`` row scores what ``da.inr.fit()`` returns (120 s under ``preset="auto"``,
+        :data:`xinr.presets.AUTO_MAX_TIME`, and the same ensemble). The whole call then takes
+        about that long per model; pass a shorter budget, or fewer ``models``, for a quick look
+        (a shorter budget may train fewer ensemble members than ``fit()`` does).
     seed : int
         Seed of the held-out draw and of the fits.
     **fit_kwargs
