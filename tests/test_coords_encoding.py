@@ -124,7 +124,47 @@ def test_bad_coordinates():
 def test_wraps_around():
     assert wraps_around(np.arange(0, 360, 2.0))
     assert wraps_around(np.arange(-180, 180, 2.0))
+    assert wraps_around(np.arange(0, 360, 30.0))  # coarse, but the whole circle
     assert not wraps_around(np.arange(0, 90, 2.0))
+    assert not wraps_around(np.arange(0, 330, 2.0))  # a 30 degree gap
+
+
+def scattered(n, seed=0):
+    """Latitudes and longitudes of ``n`` points scattered uniformly over the sphere."""
+    rng = np.random.default_rng(seed)
+    return np.rad2deg(np.arcsin(rng.uniform(-1, 1, n))), rng.uniform(0, 360, n)
+
+
+def test_wraps_around_global_unstructured_and_curvilinear_grids():
+    # many distinct longitudes a small fraction of a degree apart with gaps of a few degrees
+    # between them: the old test (3 typical spacings) called these regional
+    for lon in (
+        scattered(7000)[1],  # an unstructured grid
+        scattered(300)[1],  # a global list of stations
+        # a curvilinear ocean grid whose rows bend towards a displaced pole
+        np.mod(np.linspace(0, 360, 120) + 40 * np.sin(np.linspace(0, 3, 80))[:, None], 360),
+    ):
+        u = np.unique(lon)
+        gaps = np.diff(np.r_[u, u[0] + 360])
+        assert gaps.max() > 3 * np.median(gaps)
+        assert wraps_around(lon)
+    # a region 140 E - 80 W on an unstructured grid stays regional
+    lon = scattered(7000)[1]
+    assert not wraps_around(lon[lon < 140] + 140)
+
+
+def test_fit_encodes_a_global_unstructured_field_on_the_sphere():
+    import xinr  # noqa: F401  (the accessor)
+
+    lat, lon = scattered(600)
+    da = xr.DataArray(
+        np.cos(np.deg2rad(lat)) * np.sin(np.deg2rad(lon)),
+        dims="ncol",
+        coords={"lat": ("ncol", lat), "lon": ("ncol", lon)},
+    )
+    assert da.inr.fit(epochs=1, progress=False).encoding_.kind == "sphere"
+    region = da.where(da.lon < 100, drop=True)
+    assert region.inr.fit(epochs=1, progress=False).encoding_.kind == "box"
 
 
 def test_unwrap_longitudes_joins_a_region_across_the_seam():

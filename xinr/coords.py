@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from .classical import REGION_GAP
 from .errors import CoordinateError
 
 LAT_NAMES = ("lat", "latitude", "lats", "nav_lat", "xlat", "lat_rho", "glamt_lat")
@@ -233,13 +234,39 @@ def check_latlon(
 
 
 def wraps_around(lon_deg: np.ndarray) -> bool:
-    """True when the longitudes cover the whole circle (a global or zonally periodic field)."""
+    """True when the longitudes cover the whole circle (a global or zonally periodic field).
+
+    They do when no gap between neighbouring longitudes on the circle is wider than the largest of:
+    three typical spacings (a regular grid, however coarse); :data:`xinr.classical.REGION_GAP`
+    degrees (the linear bar's own test); and, from 100 distinct longitudes on, the gap that
+    longitudes scattered at random over the circle would leave about once in twenty
+    (``(ln n + 3) * 360 / n`` degrees for ``n`` of them: a global station list). The last two
+    cover global unstructured and curvilinear grids (ICON, MPAS, spectral-element, an ocean
+    model's tripolar or displaced-pole grid), whose many distinct longitudes lie a small fraction
+    of a degree apart with gaps of a few degrees between them; taken as regional, they would be
+    encoded in the lat/lon box, with a seam at the span's edge and each pole stretched into a
+    line.
+
+    Examples
+    --------
+    >>> bool(wraps_around(np.arange(0.0, 360.0, 2.0)))  # a regular global grid
+    True
+    >>> rng = np.random.default_rng(0)
+    >>> bool(wraps_around(rng.uniform(0.0, 360.0, 5000)))  # scattered over the globe
+    True
+    >>> bool(wraps_around(rng.uniform(0.0, 360.0, 300)))  # a global list of 300 stations
+    True
+    >>> bool(wraps_around(rng.uniform(140.0, 280.0, 5000)))  # a region 140 E - 80 W
+    False
+    """
     u = np.unique(np.mod(np.asarray(lon_deg, dtype=np.float64), 360.0))
     if u.size < 8:
         return False
     gaps = np.diff(np.concatenate([u, [u[0] + 360.0]]))
-    typical = np.median(gaps)
-    return bool(gaps.max() <= 3.0 * typical + 1e-9)
+    limit = max(3.0 * np.median(gaps), REGION_GAP)
+    if u.size >= 100:
+        limit = max(limit, (np.log(u.size) + 3.0) * 360.0 / u.size)
+    return bool(gaps.max() <= limit + 1e-9)
 
 
 # --- snapshot labels ----------------------------------------------------------------------------

@@ -107,7 +107,8 @@ class INR:
         either.
     encoding : {"auto", "box", "sphere", "sh"}
         Coordinate encoding; ``"auto"`` picks ``"sphere"`` for fields that wrap around the globe in
-        longitude and ``"box"`` for regional ones (the paper used ``"box"``).
+        longitude (:func:`xinr.coords.wraps_around`: regular, curvilinear and unstructured global
+        grids, global station lists) and ``"box"`` for regional ones (the paper used ``"box"``).
     degree : int
         Spherical-harmonic degree for ``encoding="sh"``.
     lat, lon : str, optional
