@@ -130,7 +130,7 @@ def test_baselines_evaluate_between_training_times():
     mid = truth.time.values[0] + np.timedelta64(12, "h")
     out = fitted.reconstruct({"lat": [0.0], "lon": [0.0], "time": [mid]})
     assert out.shape == (1, 1, 1) and np.isfinite(out.values).all()
-    with pytest.raises(xinr.CoordinateError, match="inside the training span"):
+    with pytest.raises(xinr.CoordinateError, match="must lie inside the training span"):
         fitted.reconstruct({"lat": [0.0], "lon": [0.0], "time": [np.datetime64("1990-01-01")]})
 
 

@@ -234,6 +234,45 @@ def test_error_all_nan():
         (obs * np.nan).inr.fit(**FAST)
 
 
+def test_times_between_snapshots_blend_the_neighbours_for_models_without_time():
+    # MMGN has one code per snapshot and no time input: between two snapshots the field is the
+    # linear interpolation in time of theirs (misfits included), exact at the snapshots
+    _, obs = analytic_field(nt=3)
+    fitted = obs.inr.fit(residuals="idw", **FAST)
+    assert fitted.residuals_ is not None and not fitted.model_.uses_time
+    lat, lon = np.array([10.0, -20.0, 35.0]), np.array([30.0, 200.0, 300.0])
+    t = obs.time.values
+    at = [fitted.predict(lat, lon, time=[v] * 3) for v in t]
+    quarter = t[1] + (t[2] - t[1]) / 4
+    np.testing.assert_allclose(
+        fitted.predict(lat, lon, time=[quarter] * 3), 0.75 * at[1] + 0.25 * at[2], rtol=1e-6
+    )
+    # one call mixing snapshot and in-between times, on a grid
+    out = fitted.reconstruct({"lat": lat, "lon": lon, "time": [t[0], quarter, t[2]]})
+    np.testing.assert_allclose(np.diagonal(out.values[0], 0, 0, 1), at[0], rtol=1e-6)
+    np.testing.assert_allclose(
+        np.diagonal(out.values[1], 0, 0, 1), 0.75 * at[1] + 0.25 * at[2], rtol=1e-6
+    )
+    # the same with the time axis stored in reverse order
+    rev = obs.isel(time=slice(None, None, -1)).inr.fit(residuals="idw", **FAST)
+    back = [rev.predict(lat, lon, time=[v] * 3) for v in t]
+    np.testing.assert_allclose(
+        rev.predict(lat, lon, time=[quarter] * 3), 0.75 * back[1] + 0.25 * back[2], rtol=1e-6
+    )
+    # outside the span it is still an error
+    with pytest.raises(CoordinateError, match="must lie inside the training span"):
+        fitted.predict(lat, lon, time=[t[-1] + np.timedelta64(3, "D")] * 3)
+
+
+def test_times_between_snapshots_over_two_snapshot_dimensions_are_an_error():
+    _, obs = analytic_field(nt=2)
+    two = xr.concat([obs, obs + 1], dim="member")
+    fitted = two.inr.fit(**FAST)
+    mid = obs.time.values[0] + (obs.time.values[1] - obs.time.values[0]) / 2
+    with pytest.raises(CoordinateError, match="several snapshot dimensions"):
+        fitted.predict([0.0], [0.0], time=[mid], member=[0])
+
+
 def test_empty_snapshot_warns_and_takes_its_neighbours_codes():
     # the analytic field changes linearly in time: day 1 is the mean of days 0 and 2
     truth, obs = analytic_field(holes=0.7)

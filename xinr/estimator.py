@@ -166,8 +166,10 @@ class INR:
         (None): under the ``auto`` preset ``"idw"`` unless a held-out check says otherwise (the
         misfits at the observations the network trained on, interpolated to the validation
         locations, raise the mean squared error there by more than 10%; checked with at least 20
-        held-out locations, see ``misfit_check_``), ``"none"`` under ``paper``. Times between
-        snapshots (models that take time as an input) get the network's field alone. Under
+        held-out locations, see ``misfit_check_``), ``"none"`` under ``paper``. At times between
+        snapshots a model that takes time as an input gives the network's field alone; for the
+        others (MMGN, the mixture) the field there is the linear interpolation in time of the two
+        neighbouring snapshots' reconstructions, misfits included. Under
         ``max_time`` the pass that computes the misfits counts in the budget, as do the last
         held-out error and the held-out check (each estimated from timed samples before
         training, on data large enough to matter); where the pass would take more than half of
@@ -683,19 +685,22 @@ class INR:
 
     # ------------------------------------------------------------------ prediction
     def _snapshot_index(self, sel: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Flat snapshot indices and times of the outer product of per-dimension labels. Models
-        that take time as an input may ask for times between training snapshots."""
+        """Flat snapshot indices and times of the outer product of per-dimension labels. Along
+        one snapshot dimension, times between training snapshots are allowed: the index is then
+        the nearest snapshot and the time the one asked for (:meth:`_predict_grid` evaluates
+        models that take time as an input there, and blends the two neighbouring snapshots for
+        the others)."""
         dims = self.layout_.snapshot_dims
         if not dims:
             return np.zeros(1, dtype=np.int64), np.zeros(1)
         shape = tuple(len(self.labels_[d]) for d in dims)
-        between = self.model_.uses_time and len(dims) == 1
+        between = len(dims) == 1
         pos = [_match_labels(self.labels_[d], sel[d], d, between) for d in dims]
         t_all = _snapshot_times(self.labels_, dims, int(np.prod(shape)))
         if between:
-            p, n = pos[0], shape[0]  # fractional positions between snapshots
-            t = np.interp(p, np.arange(n), t_all) if n > 1 else np.repeat(t_all[:1], len(p))
-            return np.clip(np.round(p), 0, n - 1).astype(np.int64), t
+            i0, i1, w = _bracket(pos[0], t_all)  # ranks in time order -> neighbours, weight
+            t = (1 - w) * t_all[i0] + w * t_all[i1]
+            return np.where(w < 0.5, i0, i1), np.where(w == 0, t_all[i0], t)
         grids = np.meshgrid(*[np.asarray(p, dtype=np.int64) for p in pos], indexing="ij")
         flat = np.ravel_multi_index(tuple(g.ravel() for g in grids), shape)
         return flat, t_all[flat]
@@ -709,6 +714,19 @@ class INR:
         keeps the activations in cache: 4096 rows of 256 units ran 1.5x faster than 65536 on the
         development CPU; 2**18 on GPU).
         """
+        between = self._between(snaps, times)
+        if between is not None:  # a model without a time input, at times between snapshots
+            i0, i1, w = between
+            need = np.unique(np.concatenate([i0, i1]))
+            t_all = _snapshot_times(self.labels_, self.layout_.snapshot_dims, self.n_snapshots_)
+            rows = self._predict_grid(lat, lon, need, t_all[need], batch_size)
+            k0, k1 = np.searchsorted(need, i0), np.searchsorted(need, i1)
+            w = w.astype(np.float32)[:, None]
+            blend = (1 - w) * rows[k0] + w * rows[k1]
+            if out is None:
+                return blend
+            out[...] = blend
+            return out
         located = np.isfinite(lat) & np.isfinite(lon)
         if not located.all():  # points whose position is unknown: NaN
             full = np.empty((len(snaps), len(lat)), np.float32) if out is None else out
@@ -749,6 +767,21 @@ class INR:
             self._add_residuals(out, lat, lon, snaps, times)
         return out
 
+    def _between(self, snaps, times):
+        """For a model without a time input (MMGN, a mixture with MMGN members), rows asked for
+        at times between training snapshots are the linear interpolation in time of the two
+        neighbouring snapshots' reconstructions, misfits included, so the field is continuous
+        in time and exact at the snapshots: ``(i0, i1, w)`` for every row, or None where every
+        row is a training snapshot (or the model takes time as an input)."""
+        if self.model_.uses_time or len(self.layout_.snapshot_dims) != 1:
+            return None
+        t_all = _snapshot_times(self.labels_, self.layout_.snapshot_dims, self.n_snapshots_)
+        times = np.asarray(times, dtype=np.float64)
+        if not np.isfinite(t_all).all() or np.array_equal(times, t_all[snaps]):
+            return None
+        order = np.argsort(t_all, kind="stable")
+        return _bracket(np.interp(times, t_all[order], np.arange(t_all.size)), t_all)
+
     def _add_residuals(self, out, lat, lon, snaps, times) -> None:
         """Add the interpolated misfits of each training snapshot to its row of ``out`` (S, P),
         then clip to the bounds; rows at times between training snapshots are left alone."""
@@ -774,7 +807,10 @@ class INR:
         time : array-like, optional
             Snapshot label (e.g. time) of each point, for a field with one snapshot dimension
             (whatever its name), or the labels of a ``time`` dimension among several. With no
-            labels, every training snapshot is evaluated (a leading snapshot dimension).
+            labels, every training snapshot is evaluated (a leading snapshot dimension). Along
+            one snapshot dimension any time inside the training span will do: between two
+            snapshots, MMGN and the mixture give the linear interpolation in time of theirs,
+            and models that take time as an input are evaluated at it.
         **labels
             Labels by dimension name, for fields with several snapshot dimensions, e.g.
             ``predict(lat, lon, time=times, level=levels)``. A dimension of length 1 (a level
@@ -815,12 +851,7 @@ class INR:
             out = np.empty(flat_lat.size, dtype=np.float32)
             # group points by snapshot so each group is one grid evaluation
             keys = np.stack(
-                [
-                    _match_labels(
-                        self.labels_[d], per[d], d, self.model_.uses_time and len(dims) == 1
-                    )
-                    for d in dims
-                ],
+                [_match_labels(self.labels_[d], per[d], d, len(dims) == 1) for d in dims],
                 0,
             )
             for key in np.unique(keys.T, axis=0):
@@ -1101,9 +1132,20 @@ def _snapshot_times(labels: dict, dims: tuple, n: int) -> np.ndarray:
     return np.arange(n, dtype=np.float64)
 
 
+def _bracket(rank: np.ndarray, t_all: np.ndarray):
+    """Fractional ranks in time order -> ``(i0, i1, w)``: the snapshots either side (indices
+    into ``t_all``) and the weight of the later one."""
+    order = np.argsort(t_all, kind="stable")
+    rank = np.clip(np.asarray(rank, dtype=np.float64), 0, t_all.size - 1)
+    lo = np.floor(rank).astype(np.int64)
+    hi = np.minimum(lo + 1, t_all.size - 1)
+    return order[lo], order[hi], rank - lo
+
+
 def _match_labels(train: np.ndarray, want, dim: str, allow_between: bool) -> np.ndarray:
-    """Positions of ``want`` labels among the training labels of ``dim`` (fractional positions
-    between training labels when ``allow_between``)."""
+    """Positions of ``want`` labels among the training labels of ``dim``: their indices, or,
+    when ``allow_between`` and some lie between training labels, the fractional ranks of all of
+    them in time order (:func:`_bracket` turns those into neighbours)."""
     want = np.atleast_1d(np.asarray(want))
     if want.dtype.kind == "M" and train.dtype.kind == "M":
         want = want.astype(train.dtype)
@@ -1123,20 +1165,23 @@ def _match_labels(train: np.ndarray, want, dim: str, allow_between: bool) -> np.
             both = None
         tf, wf = (None, None) if both is None else (both[: len(train)], both[len(train) :])
         if wf is not None and np.all((wf >= tf.min() - 1e-9) & (wf <= tf.max() + 1e-9)):
-            order = np.argsort(tf)
-            return np.interp(wf, tf[order], np.arange(len(tf))[order])
+            order = np.argsort(tf, kind="stable")
+            return np.interp(wf, tf[order], np.arange(len(tf)))
+    if allow_between and not missing:  # indices -> ranks in time order, as above
+        rank = np.empty(len(train), dtype=np.float64)
+        rank[np.argsort(labels_to_float(train), kind="stable")] = np.arange(len(train))
+        return rank[pos.astype(np.int64)]
     if missing:
         shown = ", ".join(str(m) for m in missing[:3])
         hint = (
-            "This model reconstructs only the snapshots it was fitted on"
+            "With several snapshot dimensions only the training snapshots can be reconstructed"
             if not allow_between
-            else "Times must lie inside the training span"
+            else "Times between training snapshots must lie inside the training span"
         )
         raise CoordinateError(
             f"{len(missing)} requested {dim!r} value(s) ({shown}) are not training snapshots. "
             f"{hint} (training {dim}: {len(train)} values from {train[0]} to {train[-1]}). "
-            "Select training values, use a model that takes time as an input (e.g. model='siren') "
-            "for times inside the span, or refit including those snapshots."
+            "Select training values, or refit including those snapshots."
         )
     return pos
 
