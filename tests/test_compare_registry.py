@@ -134,6 +134,18 @@ def test_baselines_evaluate_between_training_times():
         fitted.reconstruct({"lat": [0.0], "lon": [0.0], "time": [np.datetime64("1990-01-01")]})
 
 
+def test_baselines_take_the_time_asked_for_whatever_the_label_order():
+    truth, obs = analytic_field(nt=3)
+    shuffled = obs.isel(time=[0, 2, 1])  # stored out of order: t[0] and t[1] not side by side
+    fitted = shuffled.inr.fit(model="resmlp", epochs=2, progress=False, seed=0, ensemble=1)
+    t = obs.time.values
+    quarter = t[0] + (t[1] - t[0]) / 4
+    snap, times = fitted._snapshot_index({"time": np.array([quarter, t[2]])})
+    days = (quarter - t[0]) / np.timedelta64(1, "D")
+    np.testing.assert_allclose(times, [days, (t[2] - t[0]) / np.timedelta64(1, "D")])
+    assert snap.tolist() == [0, 1]  # the nearest snapshots: t[0] first, t[2] second
+
+
 def test_unknown_encoding_option():
     _, obs = analytic_field()
     with pytest.raises(ValueError, match="degree must be an integer"):
