@@ -1144,8 +1144,8 @@ def _bracket(rank: np.ndarray, t_all: np.ndarray):
 
 def _match_labels(train: np.ndarray, want, dim: str, allow_between: bool) -> np.ndarray:
     """Positions of ``want`` labels among the training labels of ``dim``: their indices, or,
-    when ``allow_between`` and some lie between training labels, the fractional ranks of all of
-    them in time order (:func:`_bracket` turns those into neighbours)."""
+    when ``allow_between``, their ranks in time order, fractional for labels between training
+    labels (:func:`_bracket` turns ranks into neighbours)."""
     want = np.atleast_1d(np.asarray(want))
     if want.dtype.kind == "M" and train.dtype.kind == "M":
         want = want.astype(train.dtype)
