@@ -168,3 +168,38 @@ class TimeScaler:
 
     def to_dict(self) -> dict:
         return {"t_min": self.t_min, "t_max": self.t_max}
+
+
+def rank_neighbours(rank, t) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fractional ranks in time order -> ``(i0, i1, w)``: the snapshots either side (indices into
+    ``t``) and the weight of the later one; ranks are held to ``[0, len(t) - 1]``.
+
+    Examples
+    --------
+    >>> i0, i1, w = rank_neighbours([0.25, 2.0], np.array([0.0, 4.0, 2.0]))  # 0, 4, 2 days
+    >>> i0.tolist(), i1.tolist(), w.tolist()
+    ([0, 1], [2, 1], [0.25, 0.0])
+    """
+    t = np.asarray(t, dtype=np.float64)
+    order = np.argsort(t, kind="stable")
+    rank = np.clip(np.asarray(rank, dtype=np.float64), 0, t.size - 1)
+    lo = np.floor(rank).astype(np.int64)
+    hi = np.minimum(lo + 1, t.size - 1)
+    return order[lo], order[hi], rank - lo
+
+
+def time_neighbours(t, query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each time in ``query``, the snapshots either side among times ``t`` (any order) and
+    the weight of the later one, ``(i0, i1, w)``, for linear interpolation in time; beyond either
+    end, the nearest snapshot.
+
+    Examples
+    --------
+    >>> i0, i1, w = time_neighbours(np.array([0.0, 4.0, 2.0]), [1.0, 9.0])
+    >>> i0.tolist(), i1.tolist(), w.tolist()
+    ([0, 1], [2, 1], [0.5, 0.0])
+    """
+    t = np.asarray(t, dtype=np.float64)
+    order = np.argsort(t, kind="stable")
+    rank = np.interp(np.asarray(query, dtype=np.float64), t[order], np.arange(t.size))
+    return rank_neighbours(rank, t)

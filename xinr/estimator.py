@@ -26,7 +26,7 @@ from .coords import (
     spatial_points,
     wraps_around,
 )
-from .encoding import ENCODINGS, Encoding, TimeScaler
+from .encoding import ENCODINGS, Encoding, TimeScaler, rank_neighbours, time_neighbours
 from .errors import CoordinateError, DataError, NotFittedError
 from .models import build_network, get_builder
 from .normalize import Standardizer
@@ -698,8 +698,9 @@ class INR:
         pos = [_match_labels(self.labels_[d], sel[d], d, between) for d in dims]
         t_all = _snapshot_times(self.labels_, dims, int(np.prod(shape)))
         if between:
-            i0, i1, w = _bracket(pos[0], t_all)  # ranks in time order -> neighbours, weight
+            i0, i1, w = rank_neighbours(pos[0], t_all)
             t = (1 - w) * t_all[i0] + w * t_all[i1]
+            # at a snapshot its own time, also where times are unknown (NaN: 0 * NaN is NaN)
             return np.where(w < 0.5, i0, i1), np.where(w == 0, t_all[i0], t)
         grids = np.meshgrid(*[np.asarray(p, dtype=np.int64) for p in pos], indexing="ij")
         flat = np.ravel_multi_index(tuple(g.ravel() for g in grids), shape)
@@ -779,8 +780,7 @@ class INR:
         times = np.asarray(times, dtype=np.float64)
         if not np.isfinite(t_all).all() or np.array_equal(times, t_all[snaps]):
             return None
-        order = np.argsort(t_all, kind="stable")
-        return _bracket(np.interp(times, t_all[order], np.arange(t_all.size)), t_all)
+        return time_neighbours(t_all, times)
 
     def _add_residuals(self, out, lat, lon, snaps, times) -> None:
         """Add the interpolated misfits of each training snapshot to its row of ``out`` (S, P),
@@ -1132,20 +1132,10 @@ def _snapshot_times(labels: dict, dims: tuple, n: int) -> np.ndarray:
     return np.arange(n, dtype=np.float64)
 
 
-def _bracket(rank: np.ndarray, t_all: np.ndarray):
-    """Fractional ranks in time order -> ``(i0, i1, w)``: the snapshots either side (indices
-    into ``t_all``) and the weight of the later one."""
-    order = np.argsort(t_all, kind="stable")
-    rank = np.clip(np.asarray(rank, dtype=np.float64), 0, t_all.size - 1)
-    lo = np.floor(rank).astype(np.int64)
-    hi = np.minimum(lo + 1, t_all.size - 1)
-    return order[lo], order[hi], rank - lo
-
-
 def _match_labels(train: np.ndarray, want, dim: str, allow_between: bool) -> np.ndarray:
     """Positions of ``want`` labels among the training labels of ``dim``: their indices, or,
     when ``allow_between``, their ranks in time order, fractional for labels between training
-    labels (:func:`_bracket` turns ranks into neighbours)."""
+    labels (:func:`xinr.encoding.rank_neighbours` turns ranks into neighbours)."""
     want = np.atleast_1d(np.asarray(want))
     if want.dtype.kind == "M" and train.dtype.kind == "M":
         want = want.astype(train.dtype)

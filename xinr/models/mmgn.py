@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..encoding import time_neighbours
+
 
 class GaborFilterBank(nn.Module):
     """``n_filters`` Gabor filter layers of ``hidden`` units each, evaluated together.
@@ -209,19 +211,16 @@ class MMGN(nn.Module):
         known = np.setdiff1d(np.arange(n), missing)
         if missing.size == 0 or known.size == 0:
             return
-        order = known[np.argsort(t[known], kind="stable")]
-        # each missing snapshot's fractional position among the known ones in time (np.interp
-        # holds it at either end: there the nearest snapshot's code)
-        pos = np.interp(t[missing], t[order], np.arange(order.size, dtype=np.float64))
-        lo = np.floor(pos).astype(np.int64)
-        hi, w = np.minimum(lo + 1, order.size - 1), pos - lo
+        # each missing snapshot's neighbours in time among the known ones (beyond either end,
+        # the nearest one's code)
+        i0, i1, w = time_neighbours(t[known], t[missing])
         codes = self.latents.weight
         wt = torch.as_tensor(w, dtype=codes.dtype, device=codes.device)[:, None]
 
         def rows(i):
             return torch.as_tensor(i, dtype=torch.long, device=codes.device)
 
-        codes[rows(missing)] = (1 - wt) * codes[rows(order[lo])] + wt * codes[rows(order[hi])]
+        codes[rows(missing)] = (1 - wt) * codes[rows(known[i0])] + wt * codes[rows(known[i1])]
 
     def _dense(self, g, h, shift, U: int) -> torch.Tensor:
         """Predictions (S_b, U) of every snapshot of the batch at every distinct point.
