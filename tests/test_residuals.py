@@ -130,20 +130,30 @@ def test_saved_model_keeps_its_misfits(tmp_path):
     np.testing.assert_array_equal(loaded.reconstruct().values, fitted.reconstruct().values)
 
 
-def test_times_between_snapshots_get_the_network_alone():
+def test_times_between_snapshots_blend_the_neighbours_misfits_for_models_with_time():
+    # a model that takes time as an input is evaluated at the time asked for; the misfits there
+    # are the linear interpolation in time of the two neighbouring snapshots' misfits, so the
+    # field is continuous in time and exact at the snapshots (not the network alone, which
+    # jumps by the misfits at each snapshot)
     truth, obs = analytic_field(nt=3)
     kw = dict(progress=False, seed=0, epochs=20, ensemble=1, width=16, depth=2)
-    fitted = xinr.INR("resmlp", **kw).fit(obs)
+    fitted = xinr.INR("resmlp", residuals="idw", **kw).fit(obs)
     lat, lon = np.array([10.0, -20.0]), np.array([30.0, 200.0])
-    t0, t1 = obs.time.values[0], obs.time.values[1]
-    mid = t0 + (t1 - t0) / 2
-    with_res = fitted.predict(lat, lon, time=[mid, mid])
-    at_snap = fitted.predict(lat, lon, time=[t0, t0])
+    t = obs.time.values
+    quarter = t[0] + (t[1] - t[0]) / 4
+    with_res = fitted.predict(lat, lon, time=[quarter, quarter])
+    near_t0 = fitted.predict(lat, lon, time=[t[0] + np.timedelta64(1, "s")] * 2)
+    at_t0 = fitted.predict(lat, lon, time=[t[0], t[0]])
+    m = fitted.residuals_.interpolate(lat, lon, [0, 1])
     misfits = fitted.residuals_
     fitted.residuals_ = None
-    np.testing.assert_allclose(with_res, fitted.predict(lat, lon, time=[mid, mid]))
-    assert not np.allclose(at_snap, fitted.predict(lat, lon, time=[t0, t0]))
+    net = fitted.predict(lat, lon, time=[quarter, quarter])
+    net_t0 = fitted.predict(lat, lon, time=[t[0], t[0]])
     fitted.residuals_ = misfits
+    assert np.abs(m).max() > 1e-3  # the misfits are not nothing, so the test can tell
+    np.testing.assert_allclose(with_res - net, 0.75 * m[0] + 0.25 * m[1], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(at_t0 - net_t0, m[0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(near_t0, at_t0, atol=1e-3)  # no jump at the snapshot
 
 
 def _check_case(offset, seed=0, n=600, snapshots=3):

@@ -167,7 +167,8 @@ class INR:
         misfits at the observations the network trained on, interpolated to the validation
         locations, raise the mean squared error there by more than 10%; checked with at least 20
         held-out locations, see ``misfit_check_``), ``"none"`` under ``paper``. At times between
-        snapshots a model that takes time as an input gives the network's field alone; for the
+        snapshots a model that takes time as an input gives the network's field at that time plus
+        the linear interpolation in time of the two neighbouring snapshots' misfits; for the
         others (MMGN, the mixture) the field there is the linear interpolation in time of the two
         neighbouring snapshots' reconstructions, misfits included. Under
         ``max_time`` the pass that computes the misfits counts in the budget, as do the last
@@ -784,15 +785,25 @@ class INR:
 
     def _add_residuals(self, out, lat, lon, snaps, times) -> None:
         """Add the interpolated misfits of each training snapshot to its row of ``out`` (S, P),
-        then clip to the bounds; rows at times between training snapshots are left alone."""
+        then clip to the bounds. Rows of a model that takes time as an input, at times between
+        training snapshots, get the linear interpolation in time of the two neighbouring
+        snapshots' misfits, so the field is continuous in time and exact at the snapshots."""
         t_all = _snapshot_times(self.labels_, self.layout_.snapshot_dims, self.n_snapshots_)
         snaps = np.asarray(snaps, dtype=np.int64)
-        rows = [j for j, s in enumerate(snaps) if not self.model_.uses_time or times[j] == t_all[s]]
-        if len(rows) == len(snaps):
+        times = np.asarray(times, dtype=np.float64)
+        at = (times == t_all[snaps]) | ~np.isfinite(times) | (not self.model_.uses_time)
+        if at.all():
             self.residuals_.interpolate(lat, lon, snaps, out=out)
-        elif rows:
-            sub = out[rows]
-            out[rows] = self.residuals_.interpolate(lat, lon, snaps[rows], out=sub)
+        else:
+            rows = np.flatnonzero(at)
+            if rows.size:
+                sub = out[rows]
+                out[rows] = self.residuals_.interpolate(lat, lon, snaps[rows], out=sub)
+            mid = np.flatnonzero(~at)
+            i0, i1, w = time_neighbours(t_all, times[mid])
+            r0 = self.residuals_.interpolate(lat, lon, i0)
+            r1 = self.residuals_.interpolate(lat, lon, i1)
+            out[mid] += ((1 - w)[:, None] * r0 + w[:, None] * r1).astype(out.dtype)
         if self.bounds_ is not None:
             np.clip(out, *self.bounds_, out=out)
 
