@@ -3,7 +3,9 @@ linear interpolation at the hidden points? Reads the JSON rows of ``accuracy.py`
 ``xinr`` and ``linear`` among their methods and prints, per case, the MSE of xinr relative to
 linear interpolation at the hidden points and at the fit's held-out locations (from the
 ``misfit_check`` that the ``xinr`` row holds), with the reading's standard error where the run
-recorded it, then a summary by regime (a shared held-out set, or member folds).
+recorded it, then a summary by regime (a shared held-out set of at least
+``xinr.residuals.SCORE_MIN_LOCATIONS`` locations, whose reading ``held_out_score_`` reports; a
+smaller shared set; member folds).
 
     python bench/accuracy.py bench/data/rhum_500.nc --ratios 0.05 --tasks 1 \\
         --methods xinr linear --json results.jsonl
@@ -17,7 +19,7 @@ import json
 
 import numpy as np
 
-from xinr.residuals import held_out_score
+from xinr.residuals import SCORE_MIN_LOCATIONS, held_out_score
 
 
 def cases(paths: list[str]) -> list[dict]:
@@ -34,8 +36,9 @@ def cases(paths: list[str]) -> list[dict]:
         check = by.get("xinr", {}).get("misfit_check")
         if check is None or "linear" not in by or "linear" not in check:
             continue
-        # the fit's own reading, also where member folds make INR.held_out_score_ None
-        score = held_out_score({**check, "member_folds": False})
+        # the fit's own reading, also where member folds or too few locations make
+        # INR.held_out_score_ None
+        score = held_out_score({**check, "member_folds": False}, min_locations=0)
         out.append(
             {
                 "case": key,
@@ -63,8 +66,18 @@ def main(argv=None) -> None:
             f"{str(c['case']):38} {c['hidden']:>+7.0%} {c['held_out']:>+9.0%} {se:>5} "
             f"{c['locations']:>5} {str(c['member_folds']):>6}"
         )
-    for label, regime in (("shared held-out set", False), ("member folds", True)):
-        sel = [c for c in found if c["member_folds"] is regime]
+    few = SCORE_MIN_LOCATIONS
+    regimes = (
+        (f"shared held-out set, {few} locations or more (reported)", False, True),
+        (f"shared held-out set, fewer than {few} (not reported)", False, False),
+        ("member folds (not reported)", True, None),
+    )
+    for label, regime, enough in regimes:
+        sel = [
+            c
+            for c in found
+            if c["member_folds"] is regime and (enough is None or (c["locations"] >= few) is enough)
+        ]
         if not sel:
             continue
         d = np.array([c["held_out"] - c["hidden"] for c in sel])

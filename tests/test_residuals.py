@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import xinr
-from xinr.residuals import FADE_SPACINGS, ResidualField, held_out_check
+from xinr.residuals import FADE_SPACINGS, ResidualField, held_out_check, held_out_score
 
 from .conftest import FAST, analytic_field
 
@@ -240,6 +240,14 @@ def test_held_out_score_of_a_default_fit(tmp_path):
     # there, which flatters it; no score
     few = xinr.INR(**{**FAST, "ensemble": 3}).fit(analytic_field(nt=2, nlat=10, nlon=15)[1])
     assert few.misfit_check_["member_folds"] and few.held_out_score_ is None
+    assert "too few for an honest error figure" in repr(few)
+    # a shared held-out set of fewer than 50 locations: they chose the best states too, and the
+    # reading flatters the fit (bench/README.md, session 29); no score
+    small = xinr.INR(**FAST).fit(analytic_field(nt=1, nlat=19, nlon=36, holes=0.4)[1])
+    check = small.misfit_check_
+    assert not check["member_folds"] and 20 <= check["locations"] < 50
+    assert small.held_out_score_ is None and "too few" in repr(small)
+    assert held_out_score({**check, "locations": 50}) is not None  # the same check, more places
     with pytest.raises(xinr.NotFittedError):
         _ = xinr.INR().held_out_score_
 

@@ -620,9 +620,11 @@ class INR:
         those locations also chose the network's best state (in its favour), and both are
         interpolated from 90% of the observations (against both). None where the preset's
         held-out check did not run (``residuals=`` given, ``validation=0``, another preset, a
-        resumed fit), and where each member of the ensemble held out its own locations (fewer
-        than about 200 observed places): there each member's best state was chosen at a handful
-        of locations, and its error there reads far too low."""
+        resumed fit), where each member of the ensemble held out its own locations (fewer
+        than about 200 observed places), and where fewer than 50 locations were held out
+        (``residuals.SCORE_MIN_LOCATIONS``, about 500 observed places): there the best states
+        were chosen at a few dozen locations, and the error there reads far too low. Use
+        :func:`xinr.compare` there, which refits on a hidden share."""
         self._check_fitted()
         return held_out_score(getattr(self, "misfit_check_", None))
 
@@ -672,6 +674,12 @@ class INR:
                 f"\n  held out: RMSE {score['rmse']:.4g}{units} at {score['locations']} "
                 f"locations, linear interpolation {score['rmse_linear']:.4g} "
                 f"(MSE {score['mse_vs_linear']:+.0%} +/- {score['se']:.0%})"
+            )
+        elif "linear" in (getattr(self, "misfit_check_", None) or {}):
+            held = (
+                f"\n  held out: {self.misfit_check_['locations']} locations, too few for an "
+                "honest error figure (they also chose the best state); xinr.compare(da) refits "
+                "on a hidden share"
             )
         return (
             f"INR(model={self.model!r}, encoding={self.encoding_.kind!r}){flags}{chosen}\n"
