@@ -154,6 +154,23 @@ out["levels_uwnd"] = d.load()
 d = xr.open_dataset(f"{ncl}/cdf/pop.nc", decode_times=False)["t"].load()
 d.name, d.attrs = "t", {"units": "degC"}
 out["pop_temp"] = d
+# Session 29, two more fields never used for tuning, of kinds the benchmark lacked: a global
+# precipitation map (skewed, with sharp convergence zones) and total cloud cover (bounded 0..1),
+# annual means of an ICON AMIP run on the same R2B4 triangular grid as the salinity above (the
+# file holds no coordinates; its cells follow triangular_grid_ICON.nc's order: neighbouring cells'
+# surface temperatures correlate at 0.98)
+a = xr.open_dataset(f"{ncl}/nug/atm_phy_mag0004_1985.nc", decode_times=False).load()
+g = xr.open_dataset(f"{ncl}/nug/triangular_grid_ICON.nc", decode_times=False)
+for key, var, scale, name, units in (
+    ("icon_precip", "pr", 86400.0, "pr", "mm day-1"),
+    ("icon_cloud", "clt", 1.0, "clt", "1"),
+):
+    v = (a[var].isel(time=0, drop=True) * scale).rename(ncells="ncol")
+    v = v.assign_coords(
+        lat=("ncol", np.rad2deg(g["clat"].values)), lon=("ncol", np.rad2deg(g["clon"].values))
+    )
+    v.name, v.attrs = name, {"units": units}
+    out[key] = v
 for k, v in out.items():
     v = v.astype("float32")
     for c in ("lat", "lon"):
