@@ -68,16 +68,14 @@ def main(argv=None) -> None:
         )
     few = SCORE_MIN_LOCATIONS
     regimes = (
-        (f"shared held-out set, {few} locations or more (reported)", False, True),
-        (f"shared held-out set, fewer than {few} (not reported)", False, False),
-        ("member folds (not reported)", True, None),
-    )
-    for label, regime, enough in regimes:
-        sel = [
-            c
-            for c in found
-            if c["member_folds"] is regime and (enough is None or (c["locations"] >= few) is enough)
-        ]
+        (f"shared held-out set, {few} locations or more (reported)",
+         lambda c: c["member_folds"] is False and c["locations"] >= few),
+        (f"shared held-out set, fewer than {few} (not reported)",
+         lambda c: c["member_folds"] is False and c["locations"] < few),
+        ("member folds (not reported)", lambda c: c["member_folds"] is True),
+    )  # fmt: skip
+    for label, belongs in regimes:
+        sel = [c for c in found if belongs(c)]
         if not sel:
             continue
         d = np.array([c["held_out"] - c["hidden"] for c in sel])

@@ -809,8 +809,8 @@ class INR:
                 out[rows] = self.residuals_.interpolate(lat, lon, snaps[rows], out=sub)
             mid = np.flatnonzero(~at)
             i0, i1, w = time_neighbours(t_all, times[mid])
-            r0 = self.residuals_.interpolate(lat, lon, i0)
-            r1 = self.residuals_.interpolate(lat, lon, i1)
+            # one call for both neighbours: one set of unit vectors, shared neighbour searches
+            r0, r1 = np.split(self.residuals_.interpolate(lat, lon, np.concatenate([i0, i1])), 2)
             out[mid] += ((1 - w)[:, None] * r0 + w[:, None] * r1).astype(out.dtype)
         if self.bounds_ is not None:
             np.clip(out, *self.bounds_, out=out)

@@ -406,7 +406,7 @@ def correction_declined(
 # they are. Over 19 fits with 50-904 held-out locations the reading minus the figure at the hidden
 # points was -30 to +24 points (mean -3), within two standard errors in 17; over 8 fits with
 # 20-47 it was -64 to +4 (mean -24), within two in 5 (cloud cover at 1%, 20 locations: -57% +/- 8%
-# where the truth was +7%). `python bench/held_out_score.py` on the session 26-29 results
+# where the truth was +7%). bench/README.md, session 29, has the command and the files
 SCORE_MIN_LOCATIONS = 50
 
 

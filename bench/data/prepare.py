@@ -138,12 +138,11 @@ out["rhum_500"] = d.load()
 # salinity on an ICON triangular (unstructured) grid at three depths stacked as snapshots with
 # land gaps, a monthly latent heat flux climatology with land and sea-ice gaps that change by
 # month, and zonal wind at 14 pressure levels stacked as snapshots (no time axis)
-d = xr.open_dataset(f"{ncl}/nug/triangular_grid_ICON.nc", decode_times=False).load()
-s = d["S"].isel(time=0, drop=True).where(d["wet_c"] > 0)
+icon = xr.open_dataset(f"{ncl}/nug/triangular_grid_ICON.nc", decode_times=False).load()
+icon_lat, icon_lon = np.rad2deg(icon["clat"].values), np.rad2deg(icon["clon"].values)
+s = icon["S"].isel(time=0, drop=True).where(icon["wet_c"] > 0)
 s = s.drop_vars(["clat", "clon"]).rename(ncells="ncol")
-s = s.assign_coords(
-    lat=("ncol", np.rad2deg(d["clat"].values)), lon=("ncol", np.rad2deg(d["clon"].values))
-)
+s = s.assign_coords(lat=("ncol", icon_lat), lon=("ncol", icon_lon))
 s.name, s.attrs = "salinity", {"units": "psu"}
 out["icon_salinity"] = s
 d = xr.open_dataset(f"{ferret}/esku_heat_budget.cdf", decode_times=False)["FLH"]
@@ -160,15 +159,12 @@ out["pop_temp"] = d
 # file holds no coordinates; its cells follow triangular_grid_ICON.nc's order: neighbouring cells'
 # surface temperatures correlate at 0.98)
 a = xr.open_dataset(f"{ncl}/nug/atm_phy_mag0004_1985.nc", decode_times=False).load()
-g = xr.open_dataset(f"{ncl}/nug/triangular_grid_ICON.nc", decode_times=False)
 for key, var, scale, name, units in (
     ("icon_precip", "pr", 86400.0, "pr", "mm day-1"),
     ("icon_cloud", "clt", 1.0, "clt", "1"),
 ):
     v = (a[var].isel(time=0, drop=True) * scale).rename(ncells="ncol")
-    v = v.assign_coords(
-        lat=("ncol", np.rad2deg(g["clat"].values)), lon=("ncol", np.rad2deg(g["clon"].values))
-    )
+    v = v.assign_coords(lat=("ncol", icon_lat), lon=("ncol", icon_lon))
     v.name, v.attrs = name, {"units": units}
     out[key] = v
 for k, v in out.items():
