@@ -46,25 +46,34 @@ WITH_TIME = {
 MARGINS = (-5.0, -2.5, 0.0, 2.5, 5.0, 7.5, 10.0, 15.0, 20.0)
 
 
+FIT_ROWS = ("xinr", "xinr_net", "xinr_idw", "linear")
+
+
+def fit_rows(path: str) -> dict[tuple, dict]:
+    """The rows of one ``accuracy.py`` results file by case (field, ratio, task, seed, ``--set``,
+    budget), each a dict by method, keeping only cases with all of :data:`FIT_ROWS`: a fit's
+    check (``xinr``), its network alone, with its misfits always added, and linear
+    interpolation on the same masks."""
+    groups: dict[tuple, dict] = defaultdict(dict)
+    with open(path) as fh:
+        for line in fh:
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(r, dict) or "method" not in r or "mse_minmax" not in r:
+                continue
+            key = (r.get("field"), r.get("ratio"), r.get("task"), r.get("seed"))
+            key += (json.dumps(r.get("set")), r.get("budget"))
+            groups[key][r["method"]] = r
+    return {k: m for k, m in groups.items() if all(x in m for x in FIT_ROWS)}
+
+
 def read_fits(paths: list[str]) -> list[dict]:
     """One record per default xinr fit that has its check, network-alone and all-misfits rows."""
     fits = []
     for path in paths:
-        groups: dict[tuple, dict] = defaultdict(dict)
-        with open(path) as fh:
-            for line in fh:
-                try:
-                    r = json.loads(line)
-                except ValueError:
-                    continue
-                if not isinstance(r, dict) or "method" not in r or "mse_minmax" not in r:
-                    continue
-                key = (r.get("field"), r.get("ratio"), r.get("task"), r.get("seed"))
-                key += (json.dumps(r.get("set")), r.get("budget"))
-                groups[key][r["method"]] = r
-        for key, m in groups.items():
-            if not all(k in m for k in ("xinr", "xinr_net", "xinr_idw", "linear")):
-                continue
+        for key, m in fit_rows(path).items():
             check = m["xinr"].get("misfit_check")
             if m["xinr"].get("set") or not check or check["locations"] < MIN_CHECK_LOCATIONS:
                 continue

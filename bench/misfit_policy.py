@@ -10,34 +10,33 @@ No refit. Session 30 (bench/README.md):
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from misfit_margin_audit import fit_rows  # noqa: E402
+
 BUCKETS = ((0, 20), (20, 50), (50, 100), (100, 200), (200, None))
-NEEDED = {"xinr_net", "xinr_idw", "xinr", "linear"}
+POLICIES = ("xinr_net", "xinr_idw", "xinr")  # network alone, misfits always added, the check
 
 
 def fits(paths: list[str]) -> list[dict]:
-    """One entry per recorded fit (a case of one file): locations and the three policies."""
+    """One entry per recorded fit (a case of one file, :func:`misfit_margin_audit.fit_rows`):
+    its held-out locations, whether the check kept the misfits, and each policy's MSE vs linear
+    (%)."""
     out = []
     for path in paths:
-        rows: dict[tuple, dict] = {}
-        with open(path) as f:
-            for line in f:
-                r = json.loads(line)
-                if not {"field", "ratio", "method"} <= set(r):
-                    continue
-                key = (r["field"], r["ratio"], r["task"], r["seed"], json.dumps(r.get("set", {})))
-                rows.setdefault(key, {})[r["method"]] = r
-        for by in rows.values():
-            check = by.get("xinr", {}).get("misfit_check") or {}
-            if not NEEDED <= set(by) or "locations" not in check:
+        for by in fit_rows(path).values():
+            check = by["xinr"].get("misfit_check") or {}
+            if "locations" not in check:
                 continue
             lin = by["linear"]["mse_minmax"]
             out.append(
                 {"locations": check["locations"], "added": bool(check.get("added"))}
-                | {m: 100 * (by[m]["mse_minmax"] / lin - 1) for m in NEEDED - {"linear"}}
+                | {m: 100 * (by[m]["mse_minmax"] / lin - 1) for m in POLICIES}
             )
     return out
 
@@ -53,7 +52,7 @@ def main(argv=None) -> None:
         sel = [f for f in found if f["locations"] >= lo and (hi is None or f["locations"] < hi)]
         if not sel:
             continue
-        net, idw, chk = (np.array([f[m] for f in sel]) for m in ("xinr_net", "xinr_idw", "xinr"))
+        net, idw, chk = (np.array([f[m] for f in sel]) for m in POLICIES)
         label = f"{lo}-{hi - 1}" if hi else f"{lo}+"
         print(
             f"{label:>10} {len(sel):>5} {sum(f['added'] for f in sel):>5} {net.mean():>+8.1f} "
