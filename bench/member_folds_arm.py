@@ -1,6 +1,8 @@
 """Run ``accuracy.py`` with each ensemble member holding out its own locations at any number of
 observed places (member folds), not only where one shared held-out set would have fewer than
-20 locations, for session 30's screen (bench/README.md):
+20 locations, for the screens of sessions 30-31 (bench/README.md). Since session 32 this is the
+default on fields with one snapshot (``presets.AUTO_SINGLE_FOLDS``), so the arm differs from the
+defaults only on fields with time:
 
     python bench/member_folds_arm.py bench/data/hsurf_rotated.nc --ratios 0.05 --tasks 1 --seeds 0
 

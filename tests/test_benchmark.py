@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -257,3 +259,27 @@ def test_accuracy_xinr_row_fits_inr_at_its_defaults():
         fits = [r for r in rows if r["method"].startswith("xinr")]
         assert fits and all(r["trained"] == trained for r in fits)
         assert "trained" not in next(r for r in rows if r["method"] == "linear")
+
+
+def test_member_folds_pairs_reads_the_change_against_linear(tmp_path, capsys):
+    pairs = _bench("member_folds_pairs")
+
+    def write(name, xinr, net):
+        rows = [
+            {"method": "linear", "mse_minmax": 2.0},
+            {"method": "xinr", "mse_minmax": xinr, "members": 6},
+            {"method": "xinr_net", "mse_minmax": net},
+        ]
+        path = tmp_path / name
+        case = {"field": "f", "ratio": 0.05, "task": 1, "seed": 0, "budget": 120.0}
+        path.write_text("\n".join(json.dumps({**case, **r}) for r in rows) + "\n")
+        return str(path)
+
+    default, arm = write("d.jsonl", 1.6, 1.8), write("a.jsonl", 1.5, 1.0)
+    got = pairs.vs_linear(arm)[("f", 0.05, 1, 0, 120.0)]
+    assert got["xinr"] == pytest.approx(-0.25) and got["xinr_net"] == pytest.approx(-0.5)
+    pairs.main([default, arm])
+    out = capsys.readouterr().out
+    # -20% -> -25%: 5 points better; the network alone -10% -> -50%
+    assert "mean change -5.00 points (network alone -40.00)" in out
+    assert "better by >1 point in 1, worse by >1 in 0" in out

@@ -128,6 +128,29 @@ def test_auto_ensemble_members_start_at_spread_frequencies():
     assert presets.resolve("auto", "mmgn", user_model={}, ensemble=1, **kw).members is None
 
 
+def test_auto_member_folds_at_any_size_on_single_maps_only():
+    from xinr import presets
+    from xinr.training import member_folds_apply, training_rows
+
+    x = torch.rand(2000, 2)
+    kw = dict(n_obs=2000, n_distinct=2000, encoding=None, x=x, user_model={}, ensemble=6)
+    single = presets.resolve("auto", "mmgn", n_snapshots=1, user_train={}, **kw)
+    assert single.train["member_folds"] == presets.AUTO_SINGLE_FOLDS == "always"
+    # 200 held out: shared with the default for fields with time, each member's own here
+    assert member_folds_apply(single.train["member_folds"], 0.1, 2000, 6)
+    # and an epoch trains on every observation
+    assert training_rows(2000, 0.1, single.train["member_folds"], 2000, 6) == 2000
+    timed = presets.resolve("auto", "mmgn", n_snapshots=2, user_train={}, **kw)
+    assert timed.train["member_folds"] is True
+    assert not member_folds_apply(timed.train["member_folds"], 0.1, 2000, 6)
+    assert training_rows(2000, 0.1, timed.train["member_folds"], 2000, 6) == 1800
+    # the user's choice wins, and the paper preset has none
+    own = presets.resolve("auto", "mmgn", n_snapshots=1, user_train={"member_folds": True}, **kw)
+    assert own.train["member_folds"] is True
+    paper = presets.resolve("paper", "mmgn", n_snapshots=1, user_train={}, **kw)
+    assert not paper.train.get("member_folds", False)
+
+
 def test_cross_fitting_when_asked_trains_scales_x_folds_where_locations_are_few(monkeypatch):
     from xinr import presets
     from xinr.training import MIN_SELECTION_LOCATIONS

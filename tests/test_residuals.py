@@ -252,6 +252,29 @@ def test_held_out_score_of_a_default_fit(tmp_path):
         _ = xinr.INR().held_out_score_
 
 
+def test_single_map_members_hold_out_their_own_locations_at_any_size():
+    # one snapshot of 40 x 60 with half of it observed: 120 locations would be held out, enough
+    # to share, but on a single map each member holds out its own (presets.AUTO_SINGLE_FOLDS);
+    # their errors there are each member's, not the ensemble's, so there is no score
+    _, obs = analytic_field(nt=1, nlat=40, nlon=60, holes=0.5)
+    n_loc = int(obs.notnull().sum())
+    kw = {**FAST, "ensemble": 3, "epochs": 5}
+    fitted = xinr.INR(**kw).fit(obs)
+    assert fitted.train_config_["member_folds"] == "always"
+    check = fitted.misfit_check_
+    assert check["member_folds"] and check["locations"] == 3 * round(0.1 * n_loc)
+    assert fitted.held_out_score_ is None
+    assert "one member's error" in repr(fitted) and "member_folds=True" in repr(fitted)
+    # asked for a shared set, the fit has one and reports its reading
+    shared = xinr.INR(**kw, member_folds=True).fit(obs)
+    assert not shared.misfit_check_["member_folds"]
+    assert shared.misfit_check_["locations"] == round(0.1 * n_loc)
+    assert shared.held_out_score_ is not None
+    assert obs.inr.fit(**kw, member_folds=False).misfit_check_["member_folds"] is False
+    with pytest.raises(ValueError, match="member_folds must be one of"):
+        xinr.INR(**kw, member_folds="sometimes").fit(obs)
+
+
 def test_held_out_check_scale_is_the_least_squares_share():
     # a network off by a constant 1 everywhere: the correction at the held-out places is about 1
     # too (a little less where it fades); with the values there only 0.25 above the network, about

@@ -183,6 +183,25 @@ def test_member_folds_only_where_too_few_locations_to_select_by():
     assert not member_folds_apply(True, 0.1, 190, 1)  # one network
     assert not member_folds_apply(True, 0.1, 4, 6)  # no location to hold out
     assert not member_folds_apply(True, 0.2, 10, 6)  # 6 disjoint sets of 2 > 10 locations
+    # "always": at any number of locations, where k disjoint sets fit
+    assert member_folds_apply("always", 0.1, 195, 6)
+    assert member_folds_apply("always", 0.1, 50_000, 6)
+    assert not member_folds_apply("always", 0.1, 50_000, 1)
+    assert not member_folds_apply("always", 0.2, 10, 6)
+    assert not member_folds_apply("always", 0.0, 50_000, 6)  # nothing held out
+
+
+def test_member_folds_setting_is_checked():
+    from xinr.training import check_member_folds
+
+    for ok in (False, True, "always"):
+        check_member_folds(ok)
+    for bad in ("sometimes", "True", None, 2):
+        with pytest.raises(ValueError, match="member_folds must be one of.*'always'"):
+            check_member_folds(bad)
+    cfg = TrainConfig(epochs=1, progress=False, member_folds="often")
+    with pytest.raises(ValueError, match="got 'often'"):
+        train(_Table(100), table_data(), cfg, torch.device("cpu"))
 
 
 def _two_snapshots_at_stations(n_loc):
@@ -225,6 +244,7 @@ def test_members_selected_only_on_one_shared_held_out_set():
     assert not members_selected("uniform", False, 0.1, 2108, 6)
     assert not members_selected("validation", False, 0.1, 2108, 1)  # one network
     assert not members_selected("validation", False, 0.0, 2108, 6)  # nothing held out
+    assert not members_selected("validation", "always", 0.1, 2108, 6)  # own sets: averaged
 
 
 def test_cross_folds_partition_the_locations():
@@ -282,6 +302,37 @@ def test_enough_held_out_locations_are_shared_by_the_members():
     untouched = [m.b.detach() == 0 for m in ens.members]
     assert int(untouched[0].sum()) == 30
     assert all(torch.equal(u, untouched[0]) for u in untouched[1:])
+
+
+def test_member_folds_always_hold_out_each_members_own_locations_when_many():
+
+    n_loc, k = 400, 3  # 40 held out: shared under member_folds=True, not under "always"
+    x = (torch.arange(n_loc, dtype=torch.float32) / 1000)[:, None]
+    y = 1.0 + torch.rand(n_loc, generator=torch.Generator().manual_seed(1))
+    data = TrainData(
+        x, torch.arange(n_loc), torch.zeros(n_loc, dtype=torch.long), torch.zeros(n_loc), y
+    )
+
+    def untouched(member_folds):
+        ens = Ensemble([_Table(n_loc) for _ in range(k)])
+        cfg = TrainConfig(
+            epochs=30, lr=0.1, weight_decay=0.0, clip=None, progress=False, seed=0,
+            validation=0.1, member_weights="validation", member_folds=member_folds,
+            eval_steps=10**6,
+        )  # fmt: skip
+        res = train(ens, data, cfg, torch.device("cpu"))
+        return [m.b.detach() == 0 for m in ens.members], res, ens
+
+    own, res, ens = untouched("always")
+    assert all(int(u.sum()) == 40 for u in own)
+    assert not (own[0] & own[1]).any() and not (own[1] & own[2]).any()
+    assert not (own[0] & own[2]).any()
+    assert not torch.stack(own).all(0).any()  # every location trains some member
+    assert res.held_out_member is not None and len(res.held_out) == k * 40
+    assert torch.equal(ens.weights, torch.full((k,), 1 / k))  # averaged, none selected
+    shared, res, _ = untouched(True)
+    assert all(torch.equal(u, shared[0]) for u in shared[1:]) and int(shared[0].sum()) == 40
+    assert res.held_out_member is None
 
 
 def test_validation_weights_ensemble_members():

@@ -94,6 +94,18 @@ AUTO_TRAIN = {
     "member_folds": True,
     "jitter": 0.3,
 }
+# On fields with one snapshot the auto preset's members hold out their own locations at any
+# number of them ("always", training.member_folds_apply), not only below 20 held-out locations:
+# with one set shared by all members, a tenth of the places trains no network, and a single map
+# has no other snapshot to borrow them from. The members are then averaged (none is selected).
+# Measured at 120 s side by side on the same masks (bench/README.md, sessions 30 and 31;
+# bench/member_folds_pairs.py): over 32 fits on 12 single maps (smooth and sharp, 5% and 1%,
+# seeds 0 and 1), -1.7 points vs linear on average (-1.85 over session 31's 20, -1.5 over
+# session 30's 12), better by more than a point in 20 and worse in 4, by at most 3.2; the
+# network alone gained more (-2.9 and -3.0 points). The cost: under member folds no location
+# is held out from every member, so held_out_score_ is None (residuals.held_out_score); fit
+# with member_folds=True for a shared set and a score.
+AUTO_SINGLE_FOLDS: bool | str = "always"
 # jitter: the training points move at each step by a Gaussian displacement of 0.3 neighbour
 # spacings (root mean square, in the encoded coordinates; training.forward_batch), so that a network
 # cannot fit the observations with a function that is wild between them: to first order this is
@@ -468,10 +480,15 @@ def resolve(
         # the preset's own time budget, as if the user had given it
         user_train = {**user_train, "max_time": AUTO_MAX_TIME}
     smooth = smooth_at_stations(n_obs, n_distinct, n_snapshots, roughness)
+    # the preset's member folds, and the ones this fit uses (the user's where given)
+    preset_folds = (
+        AUTO_SINGLE_FOLDS if preset == "auto" and n_snapshots == 1 else AUTO_TRAIN["member_folds"]
+    )
+    member_folds = user_train.get("member_folds", preset_folds)
     if model == AUTO_MODEL_NAME:
         selected = members_selected(
             user_train.get("member_weights", AUTO_TRAIN["member_weights"]),
-            user_train.get("member_folds", AUTO_TRAIN["member_folds"]),
+            member_folds,
             user_train.get("validation", AUTO_TRAIN["validation"]),
             n_distinct,
             ensemble if isinstance(ensemble, int) else AUTO_ENSEMBLE,
@@ -504,7 +521,7 @@ def resolve(
             and model != MIX_MODEL_NAME
             and spread
             and spread[0] not in user_model
-            and user_train.get("member_folds", AUTO_TRAIN["member_folds"])
+            and member_folds
             and user_train.get("member_weights", AUTO_TRAIN["member_weights"]) == "validation"
             and member_folds_apply(
                 True,
@@ -528,6 +545,7 @@ def resolve(
     else:
         mkw.update(AUTO_MODEL.get(base, {}))
         train.update(AUTO_TRAIN)
+        train["member_folds"] = preset_folds
         if spacing is None:
             spacing = neighbour_spacing(x)
         mkw.update(_frequency(base, spacing))
@@ -536,7 +554,7 @@ def resolve(
         n_train = training_rows(
             n_obs,
             user_train.get("validation", train["validation"]),
-            train.get("member_folds", False),
+            member_folds,
             n_distinct,
             ensemble if isinstance(ensemble, int) else 1,
             n_folds,

@@ -432,10 +432,12 @@ def held_out_score(check: dict | None, min_locations: int = SCORE_MIN_LOCATIONS)
     if check is None or "linear" not in check:  # (a model saved before session 26 has none)
         return None
     if check.get("member_folds"):
-        # each member's best state was chosen at its own few held-out locations (10% of fewer
-        # than 200), so its error there reads far too low: up to 73 points below the error at
-        # the hidden points, outside two standard errors in 4 of 9 fits (bench/README.md,
-        # session 26)
+        # each member's best state was chosen at its own held-out locations, so its error there
+        # reads one member's error, picked there, and not the ensemble's: with fewer than 200
+        # stations up to 73 points below the error at the hidden points, outside two standard
+        # errors in 4 of 9 fits (bench/README.md, session 26); on single maps at any size
+        # (sessions 30-31) -46 to +36 points off, outside two standard errors in 13 of 32 fits
+        # (a shared set of 50 or more locations: in 0 of 16)
         return None
     if check["locations"] < min_locations:
         return None

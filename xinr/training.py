@@ -51,7 +51,9 @@ class TrainConfig:
     eval_steps: int = 25
     member_weights: str = "uniform"
     selection_loss: str | None = None
-    member_folds: bool = False
+    # each ensemble member holds out its own locations (member_folds_apply): True where a shared
+    # held-out set would have fewer than MIN_SELECTION_LOCATIONS locations, "always" at any size
+    member_folds: bool | str = False
     # cross-fitting (member folds only): the locations are split into this many folds, member i
     # holds out fold i % cross_folds, and consecutive runs of cross_folds members form one group
     # (one frequency scale) judged by its errors at every location (0: off); see train
@@ -322,14 +324,41 @@ def location_means(errors: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
 MIN_SELECTION_LOCATIONS = 20
 
 
-def member_folds_apply(member_folds: bool, share: float, n_locations: int, k: int) -> bool:
+MEMBER_FOLDS = (False, True, "always")
+
+
+def check_member_folds(member_folds) -> None:
+    """Raise a ValueError unless ``member_folds`` is one of :data:`MEMBER_FOLDS`.
+
+    Examples
+    --------
+    >>> check_member_folds("always")
+    >>> check_member_folds("often")
+    Traceback (most recent call last):
+    ...
+    ValueError: member_folds must be one of (False, True, 'always'); got 'often'. ...
+    """
+    if (isinstance(member_folds, str) and member_folds != "always") or (
+        member_folds not in MEMBER_FOLDS
+    ):
+        raise ValueError(
+            f"member_folds must be one of {MEMBER_FOLDS}; got {member_folds!r}. True holds out "
+            f"a set per ensemble member only where a shared set would have fewer than "
+            f"{MIN_SELECTION_LOCATIONS} locations, 'always' at any number of locations, False "
+            f"never."
+        )
+
+
+def member_folds_apply(member_folds: bool | str, share: float, n_locations: int, k: int) -> bool:
     """Whether an ensemble of ``k`` members holds out one set of locations per member.
 
-    Only with ``member_folds`` and where one shared held-out set (a ``share`` of
+    With ``member_folds=True``, only where one shared held-out set (a ``share`` of
     ``n_locations``) would have fewer than :data:`MIN_SELECTION_LOCATIONS` locations: too few to
     select members by, while withholding them from every member costs sparse data dearly.
-    Larger sets are shared, so that members are compared at the same places (a paired test,
-    :func:`member_weights`).
+    Larger sets are then shared, so that members are compared at the same places (a paired
+    test, :func:`member_weights`). With ``member_folds="always"``, at any number of locations:
+    the ensemble as a whole trains on every location, and its members are averaged. Either
+    way there must be room for ``k`` disjoint sets of at least one location.
 
     Examples
     --------
@@ -337,18 +366,22 @@ def member_folds_apply(member_folds: bool, share: float, n_locations: int, k: in
     True
     >>> member_folds_apply(True, 0.1, 2108, 6)  # 211 held out, shared, to select members by
     False
+    >>> member_folds_apply("always", 0.1, 2108, 6)  # 211 per member, 1266 in all
+    True
     """
     n_val = int(round(share * n_locations))
+    always = isinstance(member_folds, str) and member_folds == "always"
     return (
         bool(member_folds)
         and k > 1
-        and 1 <= n_val < MIN_SELECTION_LOCATIONS
+        and 1 <= n_val
+        and (always or n_val < MIN_SELECTION_LOCATIONS)
         and k * n_val < n_locations
     )
 
 
 def members_selected(
-    member_weights: str, member_folds: bool, share: float, n_locations: int, k: int
+    member_weights: str, member_folds: bool | str, share: float, n_locations: int, k: int
 ) -> bool:
     """Whether an ensemble of ``k`` members is weighed on one held-out set shared by all of them
     (:func:`member_weights`), so that members clearly worse there leave the average: validation
@@ -360,6 +393,8 @@ def members_selected(
     True
     >>> members_selected("validation", True, 0.1, 105, 6)  # 11: each member its own, averaged
     False
+    >>> members_selected("validation", "always", 0.1, 2108, 6)  # 211 each, averaged
+    False
     """
     return (
         k > 1
@@ -370,7 +405,12 @@ def members_selected(
 
 
 def training_rows(
-    n: int, share: float, member_folds: bool, n_locations: int, k: int, cross_folds: int = 0
+    n: int,
+    share: float,
+    member_folds: bool | str,
+    n_locations: int,
+    k: int,
+    cross_folds: int = 0,
 ) -> int:
     """Observations an epoch trains on: all of them where each of ``k`` members holds out its own
     locations (:func:`member_folds_apply`, or cross-fitting over ``cross_folds`` folds), else
@@ -588,6 +628,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
         raise ValueError(f"epochs must be >= 1; got {cfg.epochs!r}.")
     if cfg.max_time is not None and not cfg.max_time > 0:
         raise ValueError(f"max_time must be a positive number of seconds; got {cfg.max_time!r}.")
+    check_member_folds(cfg.member_folds)
     t_enter = time.perf_counter()  # the budget covers the split and setup below too
     loss = _loss_fn(cfg.loss)
     # members are kept and weighed by this loss at the held-out locations (default: the training
@@ -826,7 +867,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
             )
             where = torch.cat([v.point.cpu() for v in va_members[:cross]])
             w = member_weights(errs, where).repeat_interleave(cross) / cross
-        elif folds is not None:  # too few held-out locations to select by: a plain average
+        elif folds is not None:  # each member judged at its own locations: a plain average
             w = torch.full((len(member_err),), 1.0 / len(member_err))
         else:
             w = member_weights(torch.stack(member_err), va.point.cpu())

@@ -1,0 +1,82 @@
+"""Pair two ``accuracy.py`` runs on the same masks (an arm and the defaults it is measured
+against) and print, per case, the MSE of ``xinr`` and of the network alone (``xinr_net``)
+relative to linear interpolation in each run, the change in points, and a summary (mean change,
+cases better or worse by more than a point). No refit: it reads the JSON rows only.
+
+    python bench/member_folds_pairs.py bench/results/member_folds_default_session31.jsonl \\
+        bench/results/member_folds_session31.jsonl
+
+A case is keyed by field, ratio, task, seed and budget; a case missing from either file, or
+without a ``linear`` row, is left out and counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+
+def vs_linear(path: str) -> dict[tuple, dict[str, float]]:
+    """Per case: MSE relative to linear (a fraction, -0.2 is 20% below) for each xinr method."""
+    rows: dict[tuple, dict] = {}
+    with open(path) as f:
+        for line in f:
+            r = json.loads(line)
+            key = (r["field"], r["ratio"], r["task"], r["seed"], r.get("budget"))
+            rows.setdefault(key, {})[r["method"]] = r
+    out = {}
+    for key, by in rows.items():
+        if "linear" not in by or "xinr" not in by:
+            continue
+        lin = by["linear"]["mse_minmax"]
+        out[key] = {"members": by["xinr"].get("members")}
+        for m in ("xinr", "xinr_net"):
+            if m in by:
+                out[key][m] = by[m]["mse_minmax"] / lin - 1
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("default", help="JSON lines of the defaults")
+    p.add_argument("arm", help="JSON lines of the arm, same masks")
+    a = p.parse_args(argv)
+    base, arm = vs_linear(a.default), vs_linear(a.arm)
+    both = [k for k in base if k in arm]
+    print(
+        f"{'case':34} {'default':>8} {'(net)':>7} {'arm':>8} {'(net)':>7} "
+        f"{'change':>7} {'members':>8}"
+    )
+    changes, net_changes = [], []
+    for k in both:
+        b, m = base[k], arm[k]
+        change = 100 * (m["xinr"] - b["xinr"])
+        changes.append(change)
+        if "xinr_net" in b and "xinr_net" in m:
+            net_changes.append(100 * (m["xinr_net"] - b["xinr_net"]))
+        case = f"{k[0]} {k[1]:.0%} t{k[2]} s{k[3]}"
+        print(
+            f"{case:34} {b['xinr']:>+8.1%} {b.get('xinr_net', np.nan):>+7.1%} "
+            f"{m['xinr']:>+8.1%} {m.get('xinr_net', np.nan):>+7.1%} {change:>+7.1f} "
+            f"{b['members']}->{m['members']}"
+        )
+    left = len(set(base) ^ set(arm))
+    if not changes:
+        print(f"no case in both files ({left} in one only)")
+        return
+    c = np.array(changes)
+    print(
+        f"\n{len(c)} pairs ({left} in one file only): mean change {c.mean():+.2f} points "
+        f"(network alone {np.mean(net_changes):+.2f}); better by >1 point in {(c < -1).sum()}, "
+        f"worse by >1 in {(c > 1).sum()}; arm at the -20% target in "
+        f"{sum(arm[k]['xinr'] <= -0.2 for k in both)}, default in "
+        f"{sum(base[k]['xinr'] <= -0.2 for k in both)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
