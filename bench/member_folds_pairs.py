@@ -6,30 +6,29 @@ cases better or worse by more than a point). No refit: it reads the JSON rows on
     python bench/member_folds_pairs.py bench/results/member_folds_default_session31.jsonl \\
         bench/results/member_folds_session31.jsonl
 
-A case is keyed by field, ratio, task, seed and budget; a case missing from either file, or
-without a ``linear`` row, is left out and counted.
+A case is keyed by field, ratio, task, seed, ``--set`` and budget
+(``misfit_margin_audit.fit_rows``); a case missing from either file, or without a ``linear``
+row, is left out and counted.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-def vs_linear(path: str) -> dict[tuple, dict[str, float]]:
-    """Per case: MSE relative to linear (a fraction, -0.2 is 20% below) for each xinr method."""
-    rows: dict[tuple, dict] = {}
-    with open(path) as f:
-        for line in f:
-            r = json.loads(line)
-            key = (r["field"], r["ratio"], r["task"], r["seed"], r.get("budget"))
-            rows.setdefault(key, {})[r["method"]] = r
+from misfit_margin_audit import fit_rows  # noqa: E402
+
+
+def vs_linear(path: str) -> dict[tuple, dict]:
+    """Per case: MSE relative to linear (a fraction, -0.2 is 20% below) for ``xinr`` and, where
+    recorded, ``xinr_net``, and the members ``xinr`` trained."""
     out = {}
-    for key, by in rows.items():
-        if "linear" not in by or "xinr" not in by:
-            continue
+    for key, by in fit_rows(path, need=("xinr", "linear")).items():
         lin = by["linear"]["mse_minmax"]
         out[key] = {"members": by["xinr"].get("members")}
         for m in ("xinr", "xinr_net"):

@@ -49,11 +49,11 @@ MARGINS = (-5.0, -2.5, 0.0, 2.5, 5.0, 7.5, 10.0, 15.0, 20.0)
 FIT_ROWS = ("xinr", "xinr_net", "xinr_idw", "linear")
 
 
-def fit_rows(path: str) -> dict[tuple, dict]:
+def fit_rows(path: str, need: tuple[str, ...] = FIT_ROWS) -> dict[tuple, dict]:
     """The rows of one ``accuracy.py`` results file by case (field, ratio, task, seed, ``--set``,
-    budget), each a dict by method, keeping only cases with all of :data:`FIT_ROWS`: a fit's
-    check (``xinr``), its network alone, with its misfits always added, and linear
-    interpolation on the same masks."""
+    budget), each a dict by method, keeping only cases with all of ``need`` (by default
+    :data:`FIT_ROWS`: a fit's check (``xinr``), its network alone, with its misfits always
+    added, and linear interpolation on the same masks)."""
     groups: dict[tuple, dict] = defaultdict(dict)
     with open(path) as fh:
         for line in fh:
@@ -66,7 +66,7 @@ def fit_rows(path: str) -> dict[tuple, dict]:
             key = (r.get("field"), r.get("ratio"), r.get("task"), r.get("seed"))
             key += (json.dumps(r.get("set")), r.get("budget"))
             groups[key][r["method"]] = r
-    return {k: m for k, m in groups.items() if all(x in m for x in FIT_ROWS)}
+    return {k: m for k, m in groups.items() if all(x in m for x in need)}
 
 
 def read_fits(paths: list[str]) -> list[dict]:

@@ -276,7 +276,7 @@ def test_member_folds_pairs_reads_the_change_against_linear(tmp_path, capsys):
         return str(path)
 
     default, arm = write("d.jsonl", 1.6, 1.8), write("a.jsonl", 1.5, 1.0)
-    got = pairs.vs_linear(arm)[("f", 0.05, 1, 0, 120.0)]
+    (got,) = pairs.vs_linear(arm).values()
     assert got["xinr"] == pytest.approx(-0.25) and got["xinr_net"] == pytest.approx(-0.5)
     pairs.main([default, arm])
     out = capsys.readouterr().out

@@ -217,8 +217,9 @@ class INR:
         around the data-derived one, each member keeps its own best state on the validation
         locations, and members clearly worse there than the best are left out of the average
         (``model_.weights``); with fewer than 20 validation locations, and on fields with one
-        snapshot, the members are averaged and each holds out its own (``member_folds``). Under a ``max_time`` budget the preset's ensemble is sized to it: a
-        few timed steps decide whether each of 6 members gets enough optimiser steps
+        snapshot, the members are averaged and each holds out its own (``member_folds``). Under
+        a ``max_time`` budget the preset's ensemble is sized to it: a few timed steps decide
+        whether each of 6 members gets enough optimiser steps
         (``presets.AUTO_MEMBER_STEPS``); if not, 3 train, and if not even those, one network
         (``ensemble_`` says how many). The size then depends on the machine's speed; give
         ``ensemble=`` to fix it.
@@ -694,11 +695,7 @@ class INR:
                 f"locations, linear interpolation {score['rmse_linear']:.4g} "
                 f"(MSE {score['mse_vs_linear']:+.0%} +/- {score['se']:.0%})"
             )
-        elif (
-            check is not None
-            and check.get("member_folds")
-            and (check["locations"] >= SCORE_MIN_LOCATIONS)
-        ):
+        elif check and check.get("member_folds") and check["locations"] >= SCORE_MIN_LOCATIONS:
             held = (
                 f"\n  held out: each member at its own locations ({check['locations']} in all), "
                 "which reads one member's error and not the ensemble's: no honest error figure; "
@@ -706,7 +703,7 @@ class INR:
             )
         elif "linear" in (check or {}):
             held = (
-                f"\n  held out: {self.misfit_check_['locations']} locations, too few for an "
+                f"\n  held out: {check['locations']} locations, too few for an "
                 "honest error figure (they also chose the best state); xinr.compare(da) refits "
                 "on a hidden share"
             )

@@ -338,9 +338,7 @@ def check_member_folds(member_folds) -> None:
     ...
     ValueError: member_folds must be one of (False, True, 'always'); got 'often'. ...
     """
-    if (isinstance(member_folds, str) and member_folds != "always") or (
-        member_folds not in MEMBER_FOLDS
-    ):
+    if member_folds not in MEMBER_FOLDS:
         raise ValueError(
             f"member_folds must be one of {MEMBER_FOLDS}; got {member_folds!r}. True holds out "
             f"a set per ensemble member only where a shared set would have fewer than "
@@ -370,12 +368,11 @@ def member_folds_apply(member_folds: bool | str, share: float, n_locations: int,
     True
     """
     n_val = int(round(share * n_locations))
-    always = isinstance(member_folds, str) and member_folds == "always"
     return (
         bool(member_folds)
         and k > 1
         and 1 <= n_val
-        and (always or n_val < MIN_SELECTION_LOCATIONS)
+        and (member_folds == "always" or n_val < MIN_SELECTION_LOCATIONS)
         and k * n_val < n_locations
     )
 
