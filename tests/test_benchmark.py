@@ -283,3 +283,44 @@ def test_member_folds_pairs_reads_the_change_against_linear(tmp_path, capsys):
     # -20% -> -25%: 5 points better; the network alone -10% -> -50%
     assert "mean change -5.00 points (network alone -40.00)" in out
     assert "better by >1 point in 1, worse by >1 in 0" in out
+
+
+def test_glance_groups_fits_by_kind_and_counts_the_target(tmp_path, capsys):
+    glance = _bench("glance")
+    # the suite: tasks 1 and 3 on fields with snapshots, task 1 only on maps seen once
+    got = list(glance.cases(["coads_sst", "etopo_alps"], [0.05], [0]))
+    assert got == [("coads_sst", 0.05, 1, 0), ("coads_sst", 0.05, 3, 0), ("etopo_alps", 0.05, 1, 0)]
+
+    def case(field, task, xinr, idw, **extra):
+        key = {"field": field, "ratio": 0.05, "task": task, "seed": 0, "budget": 120.0}
+        rows = [("linear", 1.0), ("xinr", xinr), ("idw", idw)]
+        return [{**key, "method": m, "mse_minmax": v, "set": {}, **extra} for m, v in rows]
+
+    rows = (
+        case("coads_sst", 1, 0.5, 0.9)  # -50%: at the target
+        + case("coads_sst", 3, 0.85, 0.9)  # -15%: short of it
+        + case("etopo_alps", 1, 1.1, 0.95)  # +10%: worse than linear, behind IDW
+        + case("etopo_alps", 3, 0.5, 0.9, kind="sharp map")  # task 3 of a map: no row of its own
+        + [{**r, "set": {"ensemble": 1}} for r in case("hsurf_rotated", 1, 0.1, 0.9)]  # not default
+    )
+    path = tmp_path / "g.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\nnot json\n")
+    records = glance.fits(str(path))
+    assert {(f["field"], f["task"]) for f in records} == {
+        ("coads_sst", 1),
+        ("coads_sst", 3),
+        ("etopo_alps", 1),
+        ("etopo_alps", 3),
+    }
+    task3, task1, sharp = glance.summary(records)  # no smooth map: that row is left out
+    assert task3["label"].endswith("(task 3)") and task1["label"].endswith("(task 1)")
+    assert (task3["fits"], task3["target"], task3["mean"]) == (1, 0, pytest.approx(-0.15))
+    assert (task1["fits"], task1["target"], task1["worse"]) == (1, 1, 0)
+    assert sharp["label"] == "sharp map seen once"
+    assert (sharp["fits"], sharp["worse"], sharp["behind_idw"], sharp["target"]) == (1, 1, 1, 0)
+    glance.report(str(path))
+    out = capsys.readouterr().out
+    assert "| sharp map seen once | 1 | 1 | 0 | +10% | +10% to +10% | 1 | 1 |" in out
+    assert "target not met" in out
+    with pytest.raises(SystemExit, match="run it first"):
+        glance.report(str(tmp_path / "missing.jsonl"))
