@@ -23,11 +23,12 @@ import argparse
 import json
 import os
 import sys
-from collections import defaultdict
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from misfit_margin_audit import fit_rows  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET = -0.20  # issue 8: held-out MSE at least 20% below linear interpolation
@@ -75,21 +76,15 @@ def cases(fields, ratios, seeds):
 
 def recorded(path: str) -> dict[tuple, dict]:
     """The rows of a results file by case ``(field, ratio, task, seed, budget)``, each a dict by
-    method; rows with ``--set`` keywords (not the defaults) are left out."""
-    groups: dict[tuple, dict] = defaultdict(dict)
+    method (``misfit_margin_audit.fit_rows``); rows with ``--set`` keywords (not the defaults)
+    are left out, and a file not yet written has none."""
     if not os.path.exists(path):
         return {}
-    with open(path) as fh:
-        for line in fh:
-            try:
-                r = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(r, dict) or "method" not in r or r.get("set"):
-                continue
-            key = (r.get("field"), r.get("ratio"), r.get("task"), r.get("seed"), r.get("budget"))
-            groups[key][r["method"]] = r
-    return dict(groups)
+    return {
+        key[:4] + key[5:]: by
+        for key, by in fit_rows(path, need=()).items()
+        if key[4] in ("{}", "null")
+    }
 
 
 def run(path: str, fields, ratios, seeds, budget: float) -> None:
