@@ -9,7 +9,8 @@ least ``MIN_CHECK_LOCATIONS`` held-out locations), splits them into fields with 
 snapshots, and prints, for margins from -5% to +20%, how many fits a check with that margin would
 decline and the change, in points of MSE vs linear summed over the fits, against the default
 margin (negative: better). It also prints what the misfits did at the hidden points by the
-check's reading. The fits come from many sessions' defaults, and several repeat a case.
+check's reading, and (session 34) what a second condition would change: declining only where
+the rise is also more than z standard errors of the change. The fits come from many sessions' defaults, and several repeat a case.
 """
 
 from __future__ import annotations
@@ -83,6 +84,10 @@ def read_fits(paths: list[str]) -> list[dict]:
                 {
                     "time": not single,
                     "reading": 100 * (check["corrected"] / check["network"] - 1),
+                    # the rise at the held-out locations in standard errors of the change
+                    "z": (check["corrected"] - check["network"]) / check["se"]
+                    if check.get("se", 0) > 0
+                    else float("nan"),
                     # what adding the misfits did at the hidden points, in points vs linear
                     "gain": 100 * (m["xinr_idw"]["mse_minmax"] - m["xinr_net"]["mse_minmax"]) / lin,
                 }
@@ -112,6 +117,31 @@ def report(fits: list[dict], default: float = 100 * CHECK_MARGIN) -> None:
                 )
 
 
+Z_RULES = (0.0, 1.0, 1.5, 2.0, 3.0)
+
+
+def report_se(fits: list[dict], default: float = 100 * CHECK_MARGIN) -> None:
+    """The check with a second condition: decline only where the rise at the held-out locations
+    is also more than z standard errors (session 34). Fits without a recorded standard error are
+    left out."""
+    for with_time in (True, False):
+        sub = [f for f in fits if f["time"] == with_time and np.isfinite(f["z"])]
+        if not sub:
+            continue
+        x = np.array([f["reading"] for f in sub])
+        z = np.array([f["z"] for f in sub])
+        g = np.array([f["gain"] for f in sub])
+        base = -g[x > default].sum()
+        print(f"\n{'fields with time' if with_time else 'single snapshots'}, with a standard "
+              f"error: {len(sub)} fits")  # fmt: skip
+        print(f"  margin {default:+.1f}% and a rise of more than z standard errors")
+        print("      z  declined  change vs the margin alone (points, summed)  per fit")
+        for k in Z_RULES:
+            out = (x > default) & (z > k)
+            change = -g[out].sum() - base
+            print(f"  {k:5.1f}  {out.sum():8d}  {change:+43.1f}  {change / len(sub):+7.2f}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("paths", nargs="*", default=None)
@@ -120,6 +150,7 @@ def main() -> None:
     fits = read_fits(paths)
     print(f"{len(fits)} fits with the check's reading from {len(paths)} files")
     report(fits)
+    report_se(fits)
 
 
 if __name__ == "__main__":

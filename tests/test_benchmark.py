@@ -65,11 +65,11 @@ def test_misfit_margin_audit_reads_fits_and_scores_margins(tmp_path, capsys):
     import sys
 
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "bench"))
-    from misfit_margin_audit import read_fits, report
+    from misfit_margin_audit import read_fits, report, report_se
 
-    def rows(field, seed, reading, net, idw):
+    def rows(field, seed, reading, net, idw, se=0.01):
         base = {"field": field, "ratio": 0.05, "task": 1, "seed": seed, "budget": 120}
-        check = {"locations": 40, "network": 1.0, "corrected": 1 + reading / 100}
+        check = {"locations": 40, "network": 1.0, "corrected": 1 + reading / 100, "se": se}
         return [
             {**base, "method": "linear", "mse_minmax": 1.0},
             {**base, "method": "xinr_net", "mse_minmax": net},
@@ -80,6 +80,8 @@ def test_misfit_margin_audit_reads_fits_and_scores_margins(tmp_path, capsys):
     # with time: misfits that cost 10 points at a reading of +7%, and help by 5 at +3%; a fit
     # with too few held-out locations and a run with extra keywords are left out
     lines = rows("coads_slp", 0, 7.0, 0.7, 0.8) + rows("coads_slp", 1, 3.0, 0.7, 0.65)
+    # a reading of +12% that is 1.2 standard errors: the margin declines misfits that helped
+    lines += rows("coads_slp", 2, 12.0, 0.7, 0.6, se=0.1)
     few = rows("fice", 0, 50.0, 0.5, 0.9)
     few[-1]["misfit_check"]["locations"] = 5
     tuned = rows("fice", 1, 50.0, 0.5, 0.9)
@@ -87,17 +89,26 @@ def test_misfit_margin_audit_reads_fits_and_scores_margins(tmp_path, capsys):
     path = tmp_path / "r.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in lines + few + tuned) + "not json\n")
     fits = read_fits([str(path)])
-    assert len(fits) == 2 and all(f["time"] for f in fits)
-    assert sorted(round(f["gain"], 6) for f in fits) == [-5.0, 10.0]
+    assert len(fits) == 3 and all(f["time"] for f in fits)
+    assert sorted(round(f["gain"], 6) for f in fits) == [-10.0, -5.0, 10.0]
     report(fits)
     table = {}  # margin -> (fits declined, summed change against the 10% margin)
     for line in capsys.readouterr().out.splitlines():
         parts = line.split()
         if len(parts) == 4 and parts[0].endswith("%") and not parts[0].startswith("("):
             table[float(parts[0][:-1])] = (int(parts[1]), float(parts[2]))
-    # a 5% margin declines the fit at +7% (10 points saved against the 10% margin); 0% declines
-    # both (the 5 points the other gained are lost); 10% declines neither
-    assert table[5.0] == (1, -10.0) and table[0.0] == (2, -5.0) and table[10.0] == (0, 0.0)
+    # a 5% margin declines the fit at +7% (10 points saved against the 10% margin) and the one at
+    # +12%, as 10% does; 0% declines all three (the 5 points the one at +3% gained are lost)
+    assert table[5.0] == (2, -10.0) and table[0.0] == (3, -5.0) and table[10.0] == (1, 0.0)
+    report_se(fits)
+    by_z = {}  # z -> (fits declined, summed change against the margin alone)
+    for line in capsys.readouterr().out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[0][0].isdigit():
+            by_z[float(parts[0])] = (int(parts[1]), float(parts[2]))
+    # asking for a rise of more than 1.5 standard errors keeps the misfits at +12% (1.2 s.e.),
+    # which gained 10 points; at z = 1 they are still declined
+    assert by_z[0.0] == (1, 0.0) and by_z[1.0] == (1, 0.0) and by_z[1.5] == (0, -10.0)
 
 
 def _saved_case(seed=0):
