@@ -10,7 +10,8 @@ snapshots, and prints, for margins from -5% to +20%, how many fits a check with 
 decline and the change, in points of MSE vs linear summed over the fits, against the default
 margin (negative: better). It also prints what the misfits did at the hidden points by the
 check's reading, and (session 34) what a second condition would change: declining only where
-the rise is also more than z standard errors of the change. The fits come from many sessions' defaults, and several repeat a case.
+the rise is also more than z standard errors of the change. The fits come from many sessions'
+defaults, and several repeat a case.
 """
 
 from __future__ import annotations
@@ -95,19 +96,24 @@ def read_fits(paths: list[str]) -> list[dict]:
     return fits
 
 
-def report(fits: list[dict], default: float = 100 * CHECK_MARGIN) -> None:
+def by_kind(fits: list[dict], keys: tuple[str, ...], finite: str | None = None):
+    """Per kind of field (with time, then single snapshots), its label and an array of each of
+    ``keys`` over its fits; fits whose ``finite`` key is not finite are left out."""
     for with_time in (True, False):
-        sub = [f for f in fits if f["time"] == with_time]
-        if not sub:
-            continue
-        x = np.array([f["reading"] for f in sub])
-        g = np.array([f["gain"] for f in sub])
+        sub = [f for f in fits if f["time"] == with_time and (not finite or np.isfinite(f[finite]))]
+        if sub:
+            label = "fields with time" if with_time else "single snapshots"
+            yield label, *(np.array([f[k] for f in sub]) for k in keys)
+
+
+def report(fits: list[dict], default: float = 100 * CHECK_MARGIN) -> None:
+    for label, x, g in by_kind(fits, ("reading", "gain")):
         base = -g[x > default].sum()  # what declining above the default margin changed
-        print(f"\n{'fields with time' if with_time else 'single snapshots'}: {len(sub)} fits")
+        print(f"\n{label}: {len(x)} fits")
         print("  margin  declined  change vs default margin (points, summed)  per fit")
         for m in MARGINS:
             change = -g[x > m].sum() - base
-            print(f"  {m:+5.1f}%  {np.sum(x > m):8d}  {change:+42.1f}  {change / len(sub):+7.2f}")
+            print(f"  {m:+5.1f}%  {np.sum(x > m):8d}  {change:+42.1f}  {change / len(x):+7.2f}")
         print("  check reading  fits  mean effect of the misfits  fits they helped")
         for lo, hi in ((-np.inf, 0), (0, 5), (5, 10), (10, 20), (20, np.inf)):
             s = (x > lo) & (x <= hi)
@@ -124,22 +130,15 @@ def report_se(fits: list[dict], default: float = 100 * CHECK_MARGIN) -> None:
     """The check with a second condition: decline only where the rise at the held-out locations
     is also more than z standard errors (session 34). Fits without a recorded standard error are
     left out."""
-    for with_time in (True, False):
-        sub = [f for f in fits if f["time"] == with_time and np.isfinite(f["z"])]
-        if not sub:
-            continue
-        x = np.array([f["reading"] for f in sub])
-        z = np.array([f["z"] for f in sub])
-        g = np.array([f["gain"] for f in sub])
+    for label, x, z, g in by_kind(fits, ("reading", "z", "gain"), finite="z"):
         base = -g[x > default].sum()
-        print(f"\n{'fields with time' if with_time else 'single snapshots'}, with a standard "
-              f"error: {len(sub)} fits")  # fmt: skip
+        print(f"\n{label}, with a standard error: {len(x)} fits")
         print(f"  margin {default:+.1f}% and a rise of more than z standard errors")
         print("      z  declined  change vs the margin alone (points, summed)  per fit")
         for k in Z_RULES:
             out = (x > default) & (z > k)
             change = -g[out].sum() - base
-            print(f"  {k:5.1f}  {out.sum():8d}  {change:+43.1f}  {change / len(sub):+7.2f}")
+            print(f"  {k:5.1f}  {out.sum():8d}  {change:+43.1f}  {change / len(x):+7.2f}")
 
 
 def main() -> None:
