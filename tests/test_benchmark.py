@@ -335,3 +335,50 @@ def test_glance_groups_fits_by_kind_and_counts_the_target(tmp_path, capsys):
     assert "target not met" in out
     with pytest.raises(SystemExit, match="run it first"):
         glance.report(str(tmp_path / "missing.jsonl"))
+
+
+def test_kriging_reference_tunes_on_a_subset_and_solves_on_all():
+    from xinr.classical import unit_vectors
+
+    krig = _bench("kriging_headroom")
+    rng = np.random.default_rng(0)
+
+    def smooth(x):
+        return np.sin(2 * x[:, 0]) + x[:, 2]
+
+    X = unit_vectors(rng.uniform(-60, 60, 500), rng.uniform(0, 360, 500))
+    Q = unit_vectors(rng.uniform(-60, 60, 200), rng.uniform(0, 360, 200))
+    y, truth = smooth(X), smooth(Q)
+    worst = np.mean((truth - y.mean()) ** 2)
+    full = krig.kriging(X, y, Q)
+    sub = krig.kriging(X, y, Q, tune_max=120)
+    assert np.mean((full - truth) ** 2) < 0.01 * worst
+    assert np.mean((sub - truth) ** 2) < 0.01 * worst
+    # hyperparameters from 120 observations, but the system solved on all 500: an observation
+    # outside the subset is reproduced, which a fit on the subset alone would only approximate
+    chosen = np.random.default_rng(0).choice(500, 120, replace=False)
+    out = np.setdiff1d(np.arange(500), chosen)[:40]
+    at_obs = krig.kriging(X, y, X[out], tune_max=120)
+    alone = krig.kriging(X[chosen], y[chosen], X[out])
+    assert np.abs(at_obs - y[out]).max() < 0.2 * np.abs(alone - y[out]).max()
+
+
+def test_mix_shares_arm_runs_accuracy_with_other_members_and_restores_them(monkeypatch):
+    from xinr import presets
+
+    arm = _bench("mix_shares_arm")
+    seen = []
+
+    def fake_run(args, *patches):
+        with patches[0]:
+            seen.append((args, dict(presets.MIX_SHARES)))
+
+    monkeypatch.setattr(arm, "run_accuracy", fake_run)
+    before = dict(presets.MIX_SHARES)
+    arm.main(["resmlp=0.17,siren=0.17", "sample", "--set", "model=mix"])
+    assert seen == [(["sample", "--set", "model=mix"], {"resmlp": 0.17, "siren": 0.17})]
+    assert presets.MIX_SHARES == before != seen[0][1]
+    with pytest.raises(SystemExit, match="usage"):
+        arm.main([])
+    with pytest.raises(SystemExit, match="model=share pairs"):
+        arm.main(["resmlp", "sample"])
