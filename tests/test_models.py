@@ -614,12 +614,24 @@ def test_auto_model_mixes_at_shared_positions_along_one_time_axis():
                 preset, "mmgn", user_model=model_kw, roughness=r, ensemble=6, **kw
             ).model
         )
+    # a map with one snapshot: the mixture of three kinds, MMGN first; with 2 members, one MMGN
+    single = dict(n_obs=300, n_distinct=300, n_snapshots=1, encoding=None, x=x, user_train={})
+    for ens, names in (
+        (6, ["mmgn"] * 4 + ["resmlp", "siren"]),
+        (3, ["mmgn", "resmlp", "siren"]),
+        (2, ["mmgn", "resmlp"]),
+    ):
+        s = presets.resolve("auto", "auto", user_model={}, ensemble=ens, **single)
+        assert s.name == "mix" and s.names == names, ens
+    for preset, user in (("paper", {}), ("auto", {"hidden": 8})):
+        s = presets.resolve(preset, "auto", user_model=user, ensemble=6, **single)
+        assert s.name == "mmgn" and s.names is None, preset
     # a named model is trained as named
     for name in ("mmgn", "mix", "siren"):
         assert presets.resolve("auto", name, user_model={}, roughness=smooth, **fixed).name == name
 
 
-def test_default_model_is_the_mixture_at_fixed_stations_and_mmgn_elsewhere(tmp_path):
+def test_default_model_is_the_mixture_on_maps_and_at_fixed_stations_and_mmgn_elsewhere(tmp_path):
     from .conftest import analytic_field
 
     truth, obs = analytic_field()
@@ -663,6 +675,14 @@ def test_default_model_is_the_mixture_at_fixed_stations_and_mmgn_elsewhere(tmp_p
     # holes at different places in each snapshot; the stations over two snapshot dimensions
     # (time x level): MMGN
     levels = xr.concat([stations, stations + 1], dim="level").transpose("time", "level", ...)
+    # a map with one snapshot: MMGN, ResMLP and SIREN members
+    fitted = truth.isel(time=0).where(few).inr.fit(**{**kw, "ensemble": 3})
+    assert fitted.network_["model"] == "mix"
+    assert sorted(type(m).__name__ for m in fitted.model_.members) == ["MMGN", "ResMLP", "SIREN"]
+    fitted.save(tmp_path / "map.xinr")
+    np.testing.assert_array_equal(
+        xinr.load(tmp_path / "map.xinr").reconstruct().values, fitted.reconstruct().values
+    )
     for da in (rough_few, obs, levels):
         fitted = da.inr.fit(**kw)
         assert fitted.network_["model"] == "mmgn"

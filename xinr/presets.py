@@ -29,10 +29,12 @@
     :data:`AUTO_MEMBER_STEPS` steps each, 3 train, or one network (:func:`budget_ensemble`).
     Cross-fitting (:data:`AUTO_CROSS`) is off: screened in session 16, not adopted.
     With ``model="mix"`` half of the members are ResMLP networks instead of MMGN
-    (:data:`MIX_SHARES`), and members are judged by their squared errors. ``model="auto"`` (the
-    default) is ``"mix"`` on a field with one time axis at shared positions that is smooth there
-    (the reading that turns the curvature penalty on) or has enough stations to select members
-    by, and MMGN elsewhere (:func:`choose_model`).
+    (:data:`MIX_SHARES`; on a field with one snapshot one ResMLP and one SIREN member of six,
+    :data:`SINGLE_MIX_SHARES`), and members are judged by their squared errors.
+    ``model="auto"`` (the default) is ``"mix"`` on a field with one snapshot, and on a field
+    with one time axis at shared positions that is smooth there (the reading that turns the
+    curvature penalty on) or has enough stations to select members by, and MMGN elsewhere
+    (:func:`choose_model`).
 
 Explicit keywords passed to :class:`xinr.INR` always win over a preset.
 """
@@ -176,7 +178,8 @@ AUTO_CROSS: tuple[int, int] | None = None
 # everywhere (bench/README.md, session 5); model="auto" (below) uses it where it gained.
 MIX_MODEL_NAME = "mix"
 MIX_BASE = "mmgn"
-# model="auto" (the default): the mixture where the field's snapshots lie along one time axis at
+# model="auto" (the default): the mixture on a field with one snapshot (SINGLE_MIX_SHARES below),
+# and where the field's snapshots lie along one time axis at
 # shared positions (fixed stations, a fixed land mask) and either neighbouring observations agree
 # (the curvature rule's reading, smooth_at_stations) or the members are selected on one shared
 # held-out set (at least ~200 stations: member folds do not apply), and MMGN elsewhere
@@ -193,6 +196,16 @@ MIX_BASE = "mmgn"
 # keep MMGN, where the mixture was not better (session 5).
 AUTO_MODEL_NAME = "auto"
 MIX_SHARES = {"resmlp": 0.5}
+# On a field with one snapshot (a map without time) model="auto" trains the mixture too, in other
+# shares: one ResMLP and one SIREN member among six, the rest MMGN at the spread scales; all are
+# averaged under member folds. On single maps a different architecture had beaten MMGN in each case
+# (session 29), so the three kinds' errors partly cancel. Measured at 120 s in bench/README.md,
+# session 35, against six MMGN members on the same masks: six sharp maps, level at 5% and -1.9
+# points of MSE vs linear at 1% (12 fits, seeds 0 and 1; humidity 1% +7.0% -> +2.5%); on 12 fits
+# of maps not used to choose it, -1.45 points (6 better, 2 worse by at most 1.9; COADS wind speed
+# and meridional wind, first months at 1%, -3.55 over 4; precipitation level; smooth SST maps -0.5
+# over 6).
+SINGLE_MIX_SHARES = {"resmlp": 1 / 6, "siren": 1 / 6}
 MIX_TRAIN = {"selection_loss": "mse"}
 # What the fitted object does with the network's misfits at the observations (INR(residuals=)):
 # under "auto" their inverse-distance interpolation is added to the network's field, so that the
@@ -338,16 +351,18 @@ def choose_model(
     selected: bool,
     one_time_axis: bool,
     times_known: bool = True,
+    single: bool = False,
 ) -> str:
     """The model a fit trains: ``model``, or for ``model="auto"`` the mixture
     (:data:`MIX_MODEL_NAME`) or MMGN.
 
-    The mixture where the snapshots share their positions (``shared_positions``,
-    :func:`shares_positions`: fixed stations, a fixed land mask) along one time axis with known
-    times, and either neighbouring observations agree (``smooth``, :func:`smooth_at_stations`)
-    or the ensemble's members are selected on one shared set of held-out locations
-    (``selected``, :func:`xinr.training.members_selected`: where member folds do not apply,
-    so that members that do worse there leave the average). MMGN
+    The mixture on a field with one snapshot (``single``: a map, where it mixes in the shares of
+    :data:`SINGLE_MIX_SHARES`), and where the snapshots share their positions
+    (``shared_positions``, :func:`shares_positions`: fixed stations, a fixed land mask) along
+    one time axis with known times, and either neighbouring observations agree (``smooth``,
+    :func:`smooth_at_stations`) or the ensemble's members are selected on one shared set of
+    held-out locations (``selected``, :func:`xinr.training.members_selected`: where member
+    folds do not apply, so that members that do worse there leave the average). MMGN
     elsewhere, wherever the user sets model keywords (they are MMGN's), and under the ``paper``
     preset.
 
@@ -362,17 +377,17 @@ def choose_model(
     'mmgn'
     >>> choose_model("siren", "auto", {}, smooth=True, selected=True, **kw)
     'siren'
+    >>> kw = dict(shared_positions=False, one_time_axis=True, smooth=False, selected=False)
+    >>> choose_model("auto", "auto", {}, single=True, **kw)
+    'mix'
+    >>> choose_model("auto", "paper", {}, single=True, **kw)
+    'mmgn'
     """
     if model != AUTO_MODEL_NAME:
         return model
-    if (
-        preset == "auto"
-        and not user_model
-        and shared_positions
-        and one_time_axis
-        and times_known
-        and (smooth or selected)
-    ):
+    if preset != "auto" or user_model or not times_known:
+        return MIX_BASE
+    if single or (shared_positions and one_time_axis and (smooth or selected)):
         return MIX_MODEL_NAME
     return MIX_BASE
 
@@ -468,7 +483,9 @@ def resolve(
 
     ``model="mix"`` is MMGN where one network is trained (the ``paper`` preset, or data above
     :data:`AUTO_ENSEMBLE_MAX_OBS` observations) and otherwise an ensemble whose members are
-    MMGN and ResMLP networks in the shares of :data:`MIX_SHARES`. Models that take time as an input
+    MMGN and ResMLP networks in the shares of :data:`MIX_SHARES` (on a field with one snapshot,
+    MMGN, ResMLP and SIREN networks in those of :data:`SINGLE_MIX_SHARES`). Models that take time
+    as an input
     join only where every snapshot's time is known (``times_known``). ``spacing``, when given,
     is ``neighbour_spacing(x)`` from an earlier call (the setup's ``spacing``), not recomputed.
     ``roughness`` is :func:`neighbour_roughness` of the observations, where
@@ -502,6 +519,7 @@ def resolve(
             selected=selected,
             one_time_axis=one_time_axis,
             times_known=times_known,
+            single=n_snapshots == 1,
         )
     if model == MIX_MODEL_NAME and user_model:
         raise TypeError(
@@ -586,9 +604,9 @@ def resolve(
     )
     names = None  # per-member models, only for a mixture
     if mixed and ensemble > 1:
-        others = [
-            n for n, share in MIX_SHARES.items() for _ in range(max(1, round(share * ensemble)))
-        ]
+        shares = SINGLE_MIX_SHARES if n_snapshots == 1 else MIX_SHARES
+        others = [n for n, share in shares.items() for _ in range(max(1, round(share * ensemble)))]
+        others = others[: ensemble - 1]  # at least one MMGN member
         names = [base] * (ensemble - len(others)) + others
         train = {**MIX_TRAIN, **train}
     kinds = names or ([base] * ensemble if isinstance(ensemble, int) else [])
