@@ -50,8 +50,9 @@ def kriging(X: np.ndarray, y: np.ndarray, Q: np.ndarray, tune_max: int = 2000, s
     sub = np.arange(len(y))
     if len(y) > tune_max:
         sub = np.sort(np.random.default_rng(seed).choice(len(y), tune_max, replace=False))
-    D = _distances(X[sub], X[sub])
-    spacing = np.median(np.sort(_distances(X[sub], X), 1)[:, 1]) if len(y) > 1 else 1.0
+    to_all = _distances(X[sub], X)  # the subset's distances to every observation, once
+    D = to_all[:, sub]
+    spacing = np.median(np.sort(to_all, 1)[:, 1]) if len(y) > 1 else 1.0
     best = None
     for nu in (0.5, 1.5, 2.5):
         for length in spacing * np.geomspace(0.5, 64, 14):

@@ -1,14 +1,14 @@
-"""Run ``accuracy.py`` with other member shares in ``model="mix"`` than ``presets.MIX_SHARES``
-(half ResMLP), for session 35's screen of ensembles of several architectures on single sharp
+"""Run ``accuracy.py`` with other member shares in ``model="mix"`` than the preset's, for session 35's screen of ensembles of several architectures on single sharp
 maps (bench/README.md):
 
     python bench/mix_shares_arm.py resmlp=0.17,siren=0.17 bench/data/rhum_500.nc \\
         --ratios 0.01 --tasks 1 --seeds 0 --methods xinr linear --set model=mix
 
 The first argument lists ``model=share`` pairs (each model gets ``round(share * ensemble)``
-members, at least one, and MMGN the rest); the rest is passed to ``accuracy.py``, which must set
-``model=mix`` for the shares to apply. ``presets.MIX_SHARES`` is patched for the run and
-restored on exit.
+members, at least one, and MMGN the rest); the rest is passed to ``accuracy.py``. The shares
+replace both ``presets.MIX_SHARES`` (fields with time, where ``--set model=mix`` is needed) and
+``presets.SINGLE_MIX_SHARES`` (maps with one snapshot, whose default has been the mixture since
+session 35) for the run, and both are restored on exit.
 """
 
 from __future__ import annotations
@@ -40,8 +40,11 @@ def main(argv: list[str] | None = None) -> None:
     if not argv:
         raise SystemExit("usage: mix_shares_arm.py MODEL=SHARE[,...] FIELD [accuracy.py options]")
     shares = parse_shares(argv[0])
-    patch = mock.patch.object(presets, "MIX_SHARES", shares)
-    run_accuracy(argv[1:], patch)
+    run_accuracy(
+        argv[1:],
+        mock.patch.object(presets, "MIX_SHARES", shares),
+        mock.patch.object(presets, "SINGLE_MIX_SHARES", shares),
+    )
 
 
 if __name__ == "__main__":

@@ -370,14 +370,16 @@ def test_mix_shares_arm_runs_accuracy_with_other_members_and_restores_them(monke
     seen = []
 
     def fake_run(args, *patches):
-        with patches[0]:
+        with patches[0], patches[1]:
+            assert presets.SINGLE_MIX_SHARES == presets.MIX_SHARES  # maps take the shares too
             seen.append((args, dict(presets.MIX_SHARES)))
 
     monkeypatch.setattr(arm, "run_accuracy", fake_run)
-    before = dict(presets.MIX_SHARES)
+    before, single = dict(presets.MIX_SHARES), dict(presets.SINGLE_MIX_SHARES)
     arm.main(["resmlp=0.17,siren=0.17", "sample", "--set", "model=mix"])
     assert seen == [(["sample", "--set", "model=mix"], {"resmlp": 0.17, "siren": 0.17})]
     assert presets.MIX_SHARES == before != seen[0][1]
+    assert presets.SINGLE_MIX_SHARES == single
     with pytest.raises(SystemExit, match="usage"):
         arm.main([])
     with pytest.raises(SystemExit, match="model=share pairs"):

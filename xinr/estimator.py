@@ -97,8 +97,8 @@ class INR:
         locations are left out), and MMGN alone where one network is trained (see
         docs/models.md for what it gave; on a map with one snapshot it is 4 MMGN, 1 ResMLP and 1
         SIREN member). ``"auto"`` is ``"mix"`` on a map with one snapshot, and where the
-        snapshots lie along one time axis and share their positions (fixed stations), and either neighbouring
-        observations agree or the held-out locations are enough to select members by (about
+        snapshots lie along one time axis and share their positions (fixed stations), and
+        either neighbouring observations agree or the held-out locations are enough to select members by (about
         200 stations or more; :func:`xinr.presets.choose_model`), and ``"mmgn"`` elsewhere,
         under the ``paper`` preset, or where model keywords are given (they are MMGN's);
         ``network_["model"]`` says which it trained. The choice reads the field also where

@@ -179,10 +179,9 @@ AUTO_CROSS: tuple[int, int] | None = None
 MIX_MODEL_NAME = "mix"
 MIX_BASE = "mmgn"
 # model="auto" (the default): the mixture on a field with one snapshot (SINGLE_MIX_SHARES below),
-# and where the field's snapshots lie along one time axis at
-# shared positions (fixed stations, a fixed land mask) and either neighbouring observations agree
-# (the curvature rule's reading, smooth_at_stations) or the members are selected on one shared
-# held-out set (at least ~200 stations: member folds do not apply), and MMGN elsewhere
+# and where the field's snapshots lie along one time axis at shared positions (fixed stations,
+# a fixed land mask) and either neighbouring observations agree (the curvature rule's reading,
+# smooth_at_stations) or the members are selected on one shared held-out set (at least ~200 stations: member folds do not apply), and MMGN elsewhere
 # (choose_model). At fixed stations every station holds a series in time, which a network that
 # takes time as an input (ResMLP) uses directly. Measured at 120 s in bench/README.md, session
 # 20, against the MMGN default on the same masks, on fits not used to choose each part: smooth at
@@ -485,8 +484,7 @@ def resolve(
     :data:`AUTO_ENSEMBLE_MAX_OBS` observations) and otherwise an ensemble whose members are
     MMGN and ResMLP networks in the shares of :data:`MIX_SHARES` (on a field with one snapshot,
     MMGN, ResMLP and SIREN networks in those of :data:`SINGLE_MIX_SHARES`). Models that take time
-    as an input
-    join only where every snapshot's time is known (``times_known``). ``spacing``, when given,
+    as an input join only where every snapshot's time is known (``times_known``). ``spacing``, when given,
     is ``neighbour_spacing(x)`` from an earlier call (the setup's ``spacing``), not recomputed.
     ``roughness`` is :func:`neighbour_roughness` of the observations, where
     :func:`shares_positions` (None elsewhere: it only matters there). ``model="auto"`` trains
