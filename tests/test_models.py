@@ -748,3 +748,31 @@ def test_smoothing_options_validated(option, bad):
     _, obs = analytic_field()
     with pytest.raises(ValueError, match=f"{option} must be a number >= 0"):
         obs.inr.fit(**dict(FAST, **{option: bad}))
+
+
+def test_single_map_mixture_too_dear_for_the_budget_falls_back_to_an_mmgn_ensemble(monkeypatch):
+    # steps timed so that neither the whole mixture nor half of it gets its steps, but three
+    # MMGN members do: the map trains three MMGN networks, not one (halving the mixture)
+    import xinr.estimator as est
+    from xinr import presets
+
+    from .conftest import analytic_field
+
+    truth, _ = analytic_field(nt=1, nlat=12, nlon=24)
+    few = truth.isel(time=0).where(np.random.default_rng(0).random((12, 24)) < 0.5)
+    budget = 1.0
+    per_step = 0.8 * budget / presets.AUTO_MEMBER_STEPS  # what a step may cost, about
+
+    def cost(net, *a, **k):
+        kinds = [type(m).__name__ for m in getattr(net, "members", [net])]
+        return sum(per_step / 2.5 if kind == "MMGN" else 10 * per_step for kind in kinds)
+
+    monkeypatch.setattr(est, "step_seconds", cost)
+    fitted = few.inr.fit(max_time=budget, progress=False, seed=0)
+    assert fitted.ensemble_ == 3 and fitted.network_["model"] == "mmgn"
+    assert {type(m).__name__ for m in fitted.model_.members} == {"MMGN"}
+    assert "trained 'mmgn'" in repr(fitted)
+    # steps cheap enough for the whole mixture: the mixture
+    monkeypatch.setattr(est, "step_seconds", lambda *a, **k: 1e-7)
+    fitted = few.inr.fit(max_time=budget, progress=False, seed=0)
+    assert fitted.ensemble_ == 6 and fitted.network_["model"] == "mix"

@@ -439,10 +439,10 @@ class INR:
         # snapshots along one dimension, others of length 1 (a level kept by sel(plev=[850]))
         one_time_axis = sum(da.sizes[d] > 1 for d in layout.snapshot_dims) <= 1
 
-        def network(ensemble: int | None, spacing: float | None = None):
+        def network(ensemble: int | None, spacing: float | None = None, model: str | None = None):
             setup = presets.resolve(
                 self.preset,
-                self.model,
+                self.model if model is None else model,
                 n_obs=len(obs),
                 n_distinct=int(uniq.size),
                 n_snapshots=obs.n_snapshots,
@@ -490,9 +490,17 @@ class INR:
             # the preset's ensemble, sized to the time budget (or to the checkpoint resumed)
             # a resized setup reuses the neighbour spacing (the data do not change)
             resize = functools.partial(network, spacing=setup.spacing)
-            k = self._budget_ensemble(net, setup, data, cfg, device, resize)
-            if k != setup.ensemble:
-                setup, net = resize(k)
+            k, kind = self._budget_ensemble(
+                net,
+                setup,
+                data,
+                cfg,
+                device,
+                resize,
+                single=self.model == "auto" and obs.n_snapshots == 1,
+            )
+            if k != setup.ensemble or kind is not None:
+                setup, net = resize(k, model=kind)
             cfg = time_left(TrainConfig(**setup.train))
         # (model="mix" leaves out its time-taking members itself when times are unknown)
         if getattr(net, "uses_time", False) and not times_known:
@@ -606,14 +614,20 @@ class INR:
         return self
 
     @staticmethod
-    def _budget_ensemble(net, setup, data, cfg, device, network) -> int:
-        """How many members the preset's ensemble trains: as many as the checkpoint being resumed
-        holds, or as many as get enough steps in ``max_time`` (:func:`presets.budget_ensemble`,
-        from timed steps of the full ensemble and of one network)."""
+    def _budget_ensemble(
+        net, setup, data, cfg, device, network, single: bool = False
+    ) -> tuple[int, str | None]:
+        """How many members the preset's ensemble trains, and of which model where that changes:
+        as many as the checkpoint being resumed holds, or as many as get enough steps in
+        ``max_time`` (:func:`presets.budget_ensemble`, from timed steps of the full ensemble and
+        of one network). A mixture on a single map (``single``) that does not fit whole is
+        sized as an ensemble of its base model alone instead (``(k, setup.base)``): its other
+        kinds are its dearest members, and halving it left one network where the base model's
+        ensemble keeps three (bench/README.md, session 36)."""
         if cfg.resume:
-            return checkpoint_members(cfg.resume)
+            return checkpoint_members(cfg.resume), None
         if not cfg.max_time:
-            return setup.ensemble
+            return setup.ensemble, None
         n_loc = len(torch.unique(data.point))
         n_train = training_rows(
             len(data), cfg.validation, cfg.member_folds, n_loc, setup.ensemble, cfg.cross_folds
@@ -624,10 +638,18 @@ class INR:
         probe = copy.copy(cfg)
         probe.batch_size = math.ceil(n_train / per_epoch)
         t_full = step_seconds(net, data, probe, device)
-        if cfg.max_time >= presets.AUTO_MEMBER_STEPS * t_full or cfg.max_time >= cap * t_full:
-            return setup.ensemble  # every member gets its steps: no need to time one network
+        need = min(presets.AUTO_MEMBER_STEPS, cap)
+        if cfg.max_time >= need * t_full:
+            return setup.ensemble, None  # every member gets its steps: no need to time one network
         t_one = step_seconds(network(1)[1], data, probe, device)
-        return presets.budget_ensemble(setup.ensemble, t_one, t_full, cfg.max_time, cap)
+        if single and setup.names:
+            # the mixture does not fit whole: an ensemble of its base model, sized the same way
+            # (the mixture's selection keywords do not change the cost of a step)
+            base = network(setup.ensemble, model=setup.base)[1]
+            t_base = step_seconds(base, data, probe, device)
+            k = presets.budget_ensemble(setup.ensemble, t_one, t_base, cfg.max_time, cap)
+            return k, setup.base
+        return presets.budget_ensemble(setup.ensemble, t_one, t_full, cfg.max_time, cap), None
 
     @property
     def held_out_score_(self) -> dict | None:

@@ -203,7 +203,8 @@ MIX_SHARES = {"resmlp": 0.5}
 # points of MSE vs linear at 1% (12 fits, seeds 0 and 1; humidity 1% +7.0% -> +2.5%); on 12 fits
 # of maps not used to choose it, -1.45 points (6 better, 2 worse by at most 1.9; COADS wind speed
 # and meridional wind, first months at 1%, -3.55 over 4; precipitation level; smooth SST maps -0.5
-# over 6).
+# over 6). Where the budget is too short for the whole mixture, the estimator sizes an ensemble of
+# MMGN alone instead of halving the mixture (INR._budget_ensemble; session 36).
 SINGLE_MIX_SHARES = {"resmlp": 1 / 6, "siren": 1 / 6}
 MIX_TRAIN = {"selection_loss": "mse"}
 # What the fitted object does with the network's misfits at the observations (INR(residuals=)):
