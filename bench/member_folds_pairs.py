@@ -8,7 +8,9 @@ cases better or worse by more than a point). No refit: it reads the JSON rows on
 
 A case is keyed by field, ratio, task, seed, ``--set`` and budget
 (``misfit_margin_audit.fit_rows``); a case missing from either file, or without a ``linear``
-row, is left out and counted.
+row, is left out and counted. With ``--any-set`` the ``--set`` is left out of the key, so that
+an arm run with ``--set`` (``accuracy.py --set validation=0.05``) pairs with the defaults' rows
+on the same masks; each file must then hold one ``--set`` per case.
 """
 
 from __future__ import annotations
@@ -24,11 +26,18 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from misfit_margin_audit import fit_rows  # noqa: E402
 
 
-def vs_linear(path: str) -> dict[tuple, dict]:
+def vs_linear(path: str, any_set: bool = False) -> dict[tuple, dict]:
     """Per case: MSE relative to linear (a fraction, -0.2 is 20% below) for ``xinr`` and, where
-    recorded, ``xinr_net``, and the members ``xinr`` trained."""
+    recorded, ``xinr_net``, and the members ``xinr`` trained. With ``any_set`` the key leaves
+    out the ``--set`` (field, ratio, task, seed, budget)."""
     out = {}
     for key, by in fit_rows(path, need=("xinr", "linear")).items():
+        if any_set:
+            key = key[:4] + key[5:]
+            if key in out:
+                raise SystemExit(
+                    f"{path}: more than one --set for the case {key}; pair without --any-set"
+                )
         lin = by["linear"]["mse_minmax"]
         out[key] = {"members": by["xinr"].get("members")}
         for m in ("xinr", "xinr_net"):
@@ -43,8 +52,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("default", help="JSON lines of the defaults")
     p.add_argument("arm", help="JSON lines of the arm, same masks")
+    p.add_argument(
+        "--any-set", action="store_true", help="pair cases whatever their --set (one per case)"
+    )
     a = p.parse_args(argv)
-    base, arm = vs_linear(a.default), vs_linear(a.arm)
+    base, arm = vs_linear(a.default, a.any_set), vs_linear(a.arm, a.any_set)
     both = [k for k in base if k in arm]
     print(
         f"{'case':34} {'default':>8} {'(net)':>7} {'arm':>8} {'(net)':>7} "
@@ -68,9 +80,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"no case in both files ({left} in one only)")
         return
     c = np.array(changes)
+    net = f"{np.mean(net_changes):+.2f}" if net_changes else "not recorded"
     print(
         f"\n{len(c)} pairs ({left} in one file only): mean change {c.mean():+.2f} points "
-        f"(network alone {np.mean(net_changes):+.2f}); better by >1 point in {(c < -1).sum()}, "
+        f"(network alone {net}); better by >1 point in {(c < -1).sum()}, "
         f"worse by >1 in {(c > 1).sum()}; arm at the -20% target in "
         f"{sum(arm[k]['xinr'] <= -0.2 for k in both)}, default in "
         f"{sum(base[k]['xinr'] <= -0.2 for k in both)}"

@@ -296,6 +296,32 @@ def test_member_folds_pairs_reads_the_change_against_linear(tmp_path, capsys):
     assert "better by >1 point in 1, worse by >1 in 0" in out
 
 
+def test_member_folds_pairs_any_set_pairs_an_arm_run_with_set(tmp_path, capsys):
+    pairs = _bench("member_folds_pairs")
+    case = {"field": "f", "ratio": 0.01, "task": 1, "seed": 1, "budget": 120.0}
+
+    def write(name, xinr, sets):
+        lines = []
+        for s in sets:
+            for m, v in (("linear", 2.0), ("xinr", xinr)):
+                lines.append(json.dumps({**case, "set": s, "method": m, "mse_minmax": v}))
+        path = tmp_path / name
+        path.write_text("\n".join(lines) + "\n")
+        return str(path)
+
+    default = write("d.jsonl", 1.6, [{}])
+    arm = write("a.jsonl", 1.2, [{"validation": 0.05}])
+    pairs.main([default, arm])
+    assert "no case in both files" in capsys.readouterr().out  # the --set is part of the key
+    pairs.main(["--any-set", default, arm])
+    out = capsys.readouterr().out
+    # -20% -> -40% vs linear: 20 points better
+    assert "1 pairs" in out and "mean change -20.00 points" in out
+    twice = write("t.jsonl", 1.2, [{"validation": 0.05}, {"validation": 0.2}])
+    with pytest.raises(SystemExit, match="more than one --set"):
+        pairs.main(["--any-set", default, twice])
+
+
 def test_glance_groups_fits_by_kind_and_counts_the_target(tmp_path, capsys):
     glance = _bench("glance")
     # the suite: tasks 1 and 3 on fields with snapshots, task 1 only on maps seen once
@@ -384,3 +410,29 @@ def test_mix_shares_arm_runs_accuracy_with_other_members_and_restores_them(monke
         arm.main([])
     with pytest.raises(SystemExit, match="model=share pairs"):
         arm.main(["resmlp", "sample"])
+
+
+def test_auto_model_arm_runs_accuracy_with_other_sizes_and_restores_them(monkeypatch):
+    from xinr import presets
+
+    arm = _bench("auto_model_arm")
+    seen = []
+
+    def fake_run(args, *patches):
+        with patches[0]:
+            seen.append((args, dict(presets.AUTO_MODEL["mmgn"]), dict(presets.AUTO_MODEL["siren"])))
+
+    monkeypatch.setattr(arm, "run_accuracy", fake_run)
+    before = {k: dict(v) for k, v in presets.AUTO_MODEL.items()}
+    arm.main(["mmgn.hidden=64,mmgn.alpha=2.5", "sample", "--ratios", "0.01"])
+    ((args, mmgn, siren),) = seen
+    assert args == ["sample", "--ratios", "0.01"]
+    assert mmgn == {**before["mmgn"], "hidden": 64, "alpha": 2.5} and isinstance(
+        mmgn["hidden"], int
+    )
+    assert siren == before["siren"]
+    assert presets.AUTO_MODEL == before and presets.AUTO_MODEL["mmgn"]["hidden"] != 64
+    with pytest.raises(SystemExit, match="usage"):
+        arm.main([])
+    with pytest.raises(SystemExit, match="model.keyword=value"):
+        arm.main(["nope.hidden=3", "sample"])
