@@ -33,7 +33,7 @@ def vs_linear(path: str, any_set: bool = False) -> dict[tuple, dict]:
     out = {}
     for key, by in fit_rows(path, need=("xinr", "linear")).items():
         if any_set:
-            key = key[:4] + key[5:]
+            key = key[:4] + key[5:]  # fit_rows: (field, ratio, task, seed, set, budget)
             if key in out:
                 raise SystemExit(
                     f"{path}: more than one --set for the case {key}; pair without --any-set"

@@ -221,9 +221,9 @@ RESIDUALS = {"auto": "idw", "paper": "none"}
 # The most optimiser steps a time budget (AUTO_MAX_TIME by default) may use on small data
 # (<= AUTO_ENSEMBLE_MAX_OBS observations): on a few hundred points of a sharp field,
 # 2400 full-batch steps gave 25-45% more error than 1200 (hsurf_rotated, two seeds), and the
-# validation split is too small there to stop in time. Screened both ways since on single sharp
-# maps and sparse stations (bench/README.md): 3000 level or worse (session 19), 750 +1.1 points
-# vs linear over 12 fits at 1% (session 37).
+# validation split is too small there to stop in time. Screened both ways since (bench/README.md):
+# 3000 level or worse on six 1% fits of sparse stations and maps (session 19), 750 +1.1 points vs
+# linear over 12 fits of single sharp maps at 1% (session 37).
 AUTO_STEPS = 1500
 # The time budget of a fit under "auto" where neither epochs nor max_time is given: the budget the
 # benchmark's figures were measured at (bench/accuracy.py), so that the call a user makes first is
