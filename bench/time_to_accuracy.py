@@ -4,7 +4,7 @@
 
 On the shipped sample (COADS SST), all but ``ratio`` of the valid points are hidden (task 1: the same
 positions in every snapshot; task 3: different ones). The reference is the plain MMGN of
-``reference_mmgn.py`` trained the way the paper's code trains it (hidden 256, latent 128, 5 layers,
+``xinr.models.reference`` trained the way the paper's code trains it (hidden 256, latent 128, 5 layers,
 input scale 256 on coordinates scaled to [0, 1], values min-max normalised, L1 loss, AdamW lr 5e-3,
 weight decay 1e-5, gradient clipping, exponential decay 0.99 per epoch, batches of 16 snapshots with
 all their points) for ``--reference-time`` seconds of training; its held-out MSE is measured every
@@ -19,19 +19,16 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import time
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(__file__))
-from reference_mmgn import ReferenceMMGN  # noqa: E402
-
 import xinr  # noqa: E402
 from xinr.benchmark import rmse, sample_mask  # noqa: E402
 from xinr.coords import find_layout, spatial_points  # noqa: E402
+from xinr.models.reference import ReferenceMMGN  # noqa: E402
 from xinr.presets import PAPER_MODEL, PAPER_TRAIN  # noqa: E402
 
 

@@ -24,9 +24,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, os.path.dirname(__file__))
-from reference_mmgn import from_xinr  # noqa: E402
-
 from xinr.models import build_model  # noqa: E402
+from xinr.models.reference import from_xinr  # noqa: E402
 from xinr.training import TrainData, forward_batch  # noqa: E402
 
 PAPER = dict(hidden=256, latent=128, layers=5, input_scale=256.0, alpha=1.0)

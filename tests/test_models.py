@@ -151,44 +151,6 @@ def test_auto_member_folds_at_any_size_on_single_maps_only():
     assert not paper.train.get("member_folds", False)
 
 
-def test_cross_fitting_when_asked_trains_scales_x_folds_where_locations_are_few(monkeypatch):
-    from xinr import presets
-    from xinr.training import MIN_SELECTION_LOCATIONS
-
-    x = torch.rand(150, 2)
-    kw = dict(n_obs=300, n_snapshots=2, encoding=None, x=x, user_model={}, user_train={})
-    # off by default (session 16's screen): the member folds' 6 members
-    assert presets.AUTO_CROSS is None
-    default = presets.resolve("auto", "mmgn", n_distinct=150, **kw)
-    assert default.ensemble == presets.AUTO_ENSEMBLE and "cross_folds" not in default.train
-    n_scales, n_folds = 3, 4
-    monkeypatch.setattr(presets, "AUTO_CROSS", (n_scales, n_folds))
-    few = presets.resolve("auto", "mmgn", n_distinct=150, **kw)  # 15 would be held out: < 20
-    assert few.ensemble == n_scales * n_folds and few.train["cross_folds"] == n_folds
-    scales = [m["input_scale"] / few.model["input_scale"] for m in few.members]
-    _, lo, hi = presets.AUTO_SPREAD["mmgn"]
-    each = [lo * (hi / lo) ** (j / (n_scales - 1)) for j in range(n_scales)]
-    assert scales == pytest.approx([s for s in each for _ in range(n_folds)])
-    # enough locations to select by: the plain ensemble, with one held-out set
-    many = presets.resolve("auto", "mmgn", n_distinct=300, **kw)
-    assert many.ensemble == presets.AUTO_ENSEMBLE and "cross_folds" not in many.train
-    # too few for folds of MIN_SELECTION_LOCATIONS each: each member holds out its own 10%
-    least = n_folds * MIN_SELECTION_LOCATIONS
-    assert presets.resolve("auto", "mmgn", n_distinct=least, **kw).ensemble == n_scales * n_folds
-    fewest = presets.resolve("auto", "mmgn", n_distinct=least - 1, **kw)
-    assert fewest.ensemble == presets.AUTO_ENSEMBLE and "cross_folds" not in fewest.train
-    # not where the user fixes the ensemble, the frequency, the folds or the model mixture
-    assert (
-        "cross_folds" not in presets.resolve("auto", "mmgn", n_distinct=150, ensemble=6, **kw).train
-    )
-    own = {**kw, "user_model": {"input_scale": 5.0}}
-    assert presets.resolve("auto", "mmgn", n_distinct=150, **own).ensemble == presets.AUTO_ENSEMBLE
-    no_folds = {**kw, "user_train": {"member_folds": False}}
-    assert presets.resolve("auto", "mmgn", n_distinct=150, **no_folds).ensemble == 6
-    assert presets.resolve("auto", "mix", n_distinct=150, **kw).ensemble == 6
-    assert presets.resolve("paper", "mmgn", n_distinct=150, **kw).ensemble == 1
-
-
 def test_auto_caps_steps_on_small_data_under_a_budget():
     # a time budget on a few hundred points must not turn into tens of thousands of steps
     from xinr import presets
@@ -219,7 +181,7 @@ def test_auto_ensemble_on_small_data_only_sized_to_the_budget(monkeypatch):
     for train in (budget, {}, {"epochs": 5}):  # above the limit one network, budget or not
         assert presets.resolve("auto", "mmgn", n_obs=n + 1, user_train=train, **kw).ensemble == 1
     assert presets.resolve("paper", "mmgn", n_obs=n, user_train=budget, **kw).ensemble == 1
-    # in a fit (300 places: enough to select members by, so no cross-fitting): steps timed as
+    # in a fit (300 places: enough to select members by): steps timed as
     # fast give the preset's 6 members, too slow for 6 or 3 one network; data "above the
     # limit" (lowered here) one network however fast the steps
     _, obs = analytic_field(nt=2, nlat=10, nlon=30, holes=0.3)

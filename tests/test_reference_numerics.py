@@ -1,16 +1,11 @@
 """xinr's fused MMGN computes the paper's equations: same weights, same numbers as a plain
-implementation (bench/reference_mmgn.py) within float32 tolerance, in both of its layouts."""
-
-import os
-import sys
+implementation (xinr/models/reference.py) within float32 tolerance, in both of its layouts."""
 
 import pytest
 import torch
 
 from xinr.models import MMGN
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "bench"))
-from reference_mmgn import from_xinr  # noqa: E402
+from xinr.models.reference import from_xinr
 
 
 @pytest.mark.parametrize("layers", [1, 3])

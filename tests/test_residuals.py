@@ -364,28 +364,6 @@ def test_member_folds_check_each_member_where_it_held_out(tmp_path):
     assert xinr.load(tmp_path / "m.xinr").misfit_check_ == check
 
 
-def test_cross_fitted_members_are_checked_at_every_place(tmp_path, monkeypatch):
-    # 150 observed places: too few to hold out 20, so the auto preset's ensemble cross-fits
-    # where asked to (presets.AUTO_CROSS): every place is held out by one member of each scale
-    from xinr import presets
-
-    n_scales, n_folds = 3, 4
-    monkeypatch.setattr(presets, "AUTO_CROSS", (n_scales, n_folds))
-    truth, obs = analytic_field(nt=2, holes=0.0, nlat=10, nlon=15)
-    fitted = xinr.INR(**{**FAST, "ensemble": None}).fit(obs)
-    assert fitted.ensemble_ == n_scales * n_folds
-    assert fitted.train_config_["cross_folds"] == n_folds
-    w = fitted.model_.weights
-    assert float(w.sum()) == pytest.approx(1.0)
-    assert all(len(set(w[g * n_folds : (g + 1) * n_folds].tolist())) == 1 for g in range(n_scales))
-    check = fitted.misfit_check_
-    assert check["observations"] == n_scales * 300  # each observation, once per scale
-    fitted.save(tmp_path / "c.xinr")
-    again = xinr.load(tmp_path / "c.xinr")
-    assert again.ensemble_ == fitted.ensemble_
-    assert np.array_equal(again.reconstruct().values, fitted.reconstruct().values)
-
-
 def test_check_visits_at_most_the_chosen_snapshots(monkeypatch):
     # a longer series: the members predict, and the check scores, only the snapshots it visits;
     # on dense data as many as hold about max_observations (here 300 of 150 a snapshot)

@@ -247,44 +247,6 @@ def test_members_selected_only_on_one_shared_held_out_set():
     assert not members_selected("validation", "always", 0.1, 2108, 6)  # own sets: averaged
 
 
-def test_cross_folds_partition_the_locations():
-    from xinr.training import split_cross_folds
-
-    g = torch.Generator().manual_seed(0)
-    loc = torch.randint(0, 50, (400,), generator=g)
-    folds = split_cross_folds(4, g, loc)
-    per_loc = [torch.unique(folds[loc == u]) for u in torch.unique(loc)]
-    assert all(len(f) == 1 for f in per_loc)  # whole locations
-    sizes = torch.bincount(torch.cat(per_loc), minlength=4)
-    assert len(sizes) == 4 and int(sizes.max() - sizes.min()) <= 1  # every location, even folds
-    assert split_cross_folds(4, g, torch.arange(7)) is None  # fewer than 2 locations a fold
-
-
-def test_cross_fitting_holds_out_one_fold_per_member_and_judges_each_group_everywhere():
-
-    n_loc, k = 60, 3
-    data = _two_snapshots_at_stations(n_loc)
-    ens = Ensemble([_Table(n_loc) for _ in range(2 * k)])  # two groups of k
-    cfg = TrainConfig(
-        epochs=30, lr=0.1, weight_decay=0.0, clip=None, progress=False, seed=0, validation=0.1,
-        member_weights="validation", member_folds=True, cross_folds=k, eval_steps=10**6,
-    )  # fmt: skip
-    res = train(ens, data, cfg, torch.device("cpu"))
-    untouched = [m.b.detach() == 0 for m in ens.members]  # never had a gradient
-    assert res.member_fold.tolist() == [0, 1, 2, 0, 1, 2]
-    for i in range(k):  # both groups hold out the same folds ...
-        assert torch.equal(untouched[i], untouched[i + k])
-        assert int(untouched[i].sum()) == n_loc // k
-    # ... which partition the locations: each group is judged at every one of them
-    assert torch.equal(torch.stack(untouched[:k]).sum(0), torch.ones(n_loc, dtype=torch.long))
-    assert len(res.held_out) == len(data)
-    assert torch.equal(
-        torch.sort(res.held_out_member).values, torch.arange(k).repeat_interleave(40)
-    )
-    # the two groups fit alike: neither is clearly worse, all six are averaged
-    assert torch.allclose(ens.weights, torch.full((2 * k,), 1 / (2 * k)))
-
-
 def test_enough_held_out_locations_are_shared_by_the_members():
 
     n_loc = 300  # 30 held out: enough to compare members at the same places
@@ -421,23 +383,6 @@ def test_members_selected_by_the_selection_loss(selection, kept):
             TrainConfig(epochs=1, progress=False, selection_loss="max"),
             torch.device("cpu"),
         )
-
-
-@pytest.mark.parametrize("selection, kept", [(None, "spiky"), ("mse", "steady")])
-def test_cross_fitting_drops_a_clearly_worse_group(selection, kept):
-
-    # three members per group, each judged on its own fold: a group's errors over its three
-    # folds cover all 1000 locations, so the paired test between the groups applies
-    data = _sine_line()
-    ens = Ensemble([_Fixed("spiky") for _ in range(3)] + [_Fixed("steady") for _ in range(3)])
-    cfg = TrainConfig(
-        epochs=1, lr=0.0, weight_decay=0.0, progress=False, seed=0, validation=0.1,
-        member_weights="validation", member_folds=True, cross_folds=3, selection_loss=selection,
-    )  # fmt: skip
-    train(ens, data, cfg, torch.device("cpu"))
-    third = torch.full((3,), 1 / 3)
-    expect = torch.cat([third, torch.zeros(3)] if kept == "spiky" else [torch.zeros(3), third])
-    assert torch.allclose(ens.weights, expect)
 
 
 def test_ensemble_files_without_weights_load_uniform():

@@ -630,7 +630,7 @@ class INR:
             return setup.ensemble, None
         n_loc = len(torch.unique(data.point))
         n_train = training_rows(
-            len(data), cfg.validation, cfg.member_folds, n_loc, setup.ensemble, cfg.cross_folds
+            len(data), cfg.validation, cfg.member_folds, n_loc, setup.ensemble
         )
         per_epoch = math.ceil(n_train / max(1, min(int(cfg.batch_size), n_train)))
         cap = cfg.epochs * per_epoch if cfg.epochs else math.inf

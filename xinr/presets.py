@@ -48,7 +48,7 @@ import numpy as np
 import torch
 
 from .classical import unit_vectors
-from .training import MIN_SELECTION_LOCATIONS, member_folds_apply, members_selected, training_rows
+from .training import members_selected, training_rows
 
 PRESETS = ("auto", "paper")
 
@@ -156,18 +156,6 @@ AUTO_ENSEMBLE_MAX_OBS = 20000
 # sets the initial weights and not the architecture (MMGN's input_scale), so a saved ensemble
 # loads with the base keywords.
 AUTO_SPREAD = {"mmgn": ("input_scale", 0.45, 2.2)}
-# Cross-fitting (off: None). Set to (scales, folds), e.g. (3, 4), it applies where the member folds
-# would (fewer than 20 held-out locations) but each fold still holds MIN_SELECTION_LOCATIONS (80 to
-# ~195 locations with 4 folds): the locations are split into `folds` folds; at each of `scales`
-# frequency scales (spread as AUTO_SPREAD) one member per fold trains on the other folds, so each
-# scale is judged at every location (a paired test over all of them) and scales clearly worse
-# than the best leave the average. Screened at 120 s in bench/README.md, session 16, and not
-# adopted: on 14 fits of the benchmark's fields it gained 5 points on average (tropical Pacific
-# SST 5% at fixed positions -14% -> -62% vs linear, where members at high scales were far off),
-# but on 7 fits of fields never used for tuning it lost 2.7 (COADS winds 1%: 9-11 points): the
-# networks were level there, and the held-out check kept misfits that cost the winds 8-12 points,
-# where it had declined them before (bench/cross_fit_arms.py, bench/cross_groups.py).
-AUTO_CROSS: tuple[int, int] | None = None
 # model="mix" (opt-in): where an ensemble is trained, a share of its members are ResMLP networks,
 # which take time as an input coordinate, and the rest MMGN networks (a shared spatial basis with
 # a code per snapshot); members are kept by squared error at the held-out locations (the training
@@ -528,30 +516,9 @@ def resolve(
             f"Pick a model to set them, e.g. INR('mmgn', {next(iter(user_model))}=...)."
         )
     base = MIX_BASE if model == MIX_MODEL_NAME else model
-    # (cross-fitting, few locations) frequency scales, each trained once per fold; 0: off
-    n_scales, n_folds = 0, 0
     if ensemble is None:
         # (the estimator sizes it to the time budget: budget_ensemble); larger data, one network
         ensemble = AUTO_ENSEMBLE if preset == "auto" and n_obs <= AUTO_ENSEMBLE_MAX_OBS else 1
-        spread = AUTO_SPREAD.get(base)
-        if (
-            ensemble > 1
-            and AUTO_CROSS
-            and model != MIX_MODEL_NAME
-            and spread
-            and spread[0] not in user_model
-            and member_folds
-            and user_train.get("member_weights", AUTO_TRAIN["member_weights"]) == "validation"
-            and member_folds_apply(
-                True,
-                user_train.get("validation", AUTO_TRAIN["validation"]),
-                n_distinct,
-                ensemble,
-            )
-            and n_distinct >= AUTO_CROSS[1] * MIN_SELECTION_LOCATIONS
-        ):
-            n_scales, n_folds = AUTO_CROSS
-            ensemble = n_scales * n_folds
     train: dict = {}
     mkw: dict = {}
     if preset == "paper":
@@ -576,7 +543,6 @@ def resolve(
             member_folds,
             n_distinct,
             ensemble if isinstance(ensemble, int) else 1,
-            n_folds,
         )
         steps_per_epoch = max(1, math.ceil(n_train / bs))
         # on small data, at most AUTO_STEPS within the time budget (there is always one here
@@ -585,8 +551,6 @@ def resolve(
             train["epochs"] = max(1, math.ceil(AUTO_STEPS / steps_per_epoch))
         if n_snapshots == 1 or smooth:
             train["curvature"] = AUTO_SINGLE_CURVATURE
-        if n_folds:
-            train["cross_folds"] = n_folds
     train.update(user_train)
     mkw.update(user_model)
     # jitter is in neighbour spacings (the training loop takes the displacement in encoded units);
@@ -619,10 +583,8 @@ def resolve(
         members = [dict(mkw) for _ in kinds]
         if spread and len(own) > 1:
             key, lo, hi = spread
-            # cross-fitting: a run of n_folds members (one per fold) at each scale
-            per, n_at = (n_folds, n_scales) if n_folds else (1, len(own))
             for j, i in enumerate(own):
-                members[i][key] = mkw[key] * lo * (hi / lo) ** (j // per / (n_at - 1))
+                members[i][key] = mkw[key] * lo * (hi / lo) ** (j / (len(own) - 1))
         for i, n in enumerate(kinds):
             if n != base:
                 members[i] = {**AUTO_MODEL.get(n, {}), **_frequency(n, spacing)}

@@ -54,10 +54,6 @@ class TrainConfig:
     # each ensemble member holds out its own locations (member_folds_apply): True where a shared
     # held-out set would have fewer than MIN_SELECTION_LOCATIONS locations, "always" at any size
     member_folds: bool | str = False
-    # cross-fitting (member folds only): the locations are split into this many folds, member i
-    # holds out fold i % cross_folds, and consecutive runs of cross_folds members form one group
-    # (one frequency scale) judged by its errors at every location (0: off); see train
-    cross_folds: int = 0
     # standard deviation of the Gaussian displacement of the training points' encoded coordinates
     # at each step (0: none); see forward_batch
     input_noise: float = 0.0
@@ -101,8 +97,8 @@ class TrainResult:
     seconds: float = 0.0
     member_val: list[float] | None = None
     # the observations held out (rows of the data given to train), and in the member-fold regime
-    # the fold of each of them and the fold each member holds out (member folds: member i holds
-    # out fold i; cross-fitting: fold i % cross_folds); None: shared by every member
+    # the fold of each of them and the fold each member holds out (member i holds out fold i);
+    # None: shared by every member
     held_out: torch.Tensor | None = None
     held_out_member: torch.Tensor | None = None
     member_fold: torch.Tensor | None = None
@@ -407,19 +403,15 @@ def training_rows(
     member_folds: bool | str,
     n_locations: int,
     k: int,
-    cross_folds: int = 0,
 ) -> int:
     """Observations an epoch trains on: all of them where each of ``k`` members holds out its own
-    locations (:func:`member_folds_apply`, or cross-fitting over ``cross_folds`` folds), else
-    those outside the held-out ``share``.
+    locations (:func:`member_folds_apply`), else those outside the held-out ``share``.
 
     Examples
     --------
     >>> training_rows(1000, 0.1, True, 105, 6), training_rows(1000, 0.1, True, 2108, 6)
     (1000, 900)
     """
-    if member_folds and cross_folds > 1:
-        return max(1, n)
     folds = member_folds_apply(member_folds, share, n_locations, k)
     return max(1, int(n * (1 - (0.0 if folds else share))))
 
@@ -449,31 +441,6 @@ def split_member_folds(
     order = torch.randperm(len(uniq), generator=generator)
     fold_of_loc = torch.full((len(uniq),), -1, dtype=torch.long)
     fold_of_loc[order[: k * n_val]] = torch.arange(k).repeat_interleave(n_val)
-    return fold_of_loc[inv.cpu()]
-
-
-def split_cross_folds(
-    k: int, generator: torch.Generator, groups: torch.Tensor
-) -> torch.Tensor | None:
-    """Per observation, its fold among ``k`` that partition the distinct locations (cross-fitting),
-    or None where there are fewer than ``2 k`` locations.
-
-    Every location falls in one fold, the folds as equal as can be, so that each location is
-    held out from exactly the members that hold out its fold, and a group of ``k`` members (one
-    per fold) has been judged, between them, at every location.
-
-    Examples
-    --------
-    >>> folds = split_cross_folds(3, torch.Generator().manual_seed(0), torch.arange(12) % 6)
-    >>> sorted(folds[:6].tolist()), bool((folds[:6] == folds[6:]).all())
-    ([0, 0, 1, 1, 2, 2], True)
-    """
-    uniq, inv = torch.unique(groups, return_inverse=True)
-    if k < 2 or len(uniq) < 2 * k:
-        return None
-    order = torch.randperm(len(uniq), generator=generator)
-    fold_of_loc = torch.empty(len(uniq), dtype=torch.long)
-    fold_of_loc[order] = torch.arange(len(uniq)) % k
     return fold_of_loc[inv.cpu()]
 
 
@@ -640,20 +607,12 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
         gen.seed()
     k_members = len(getattr(model, "members", ()))
     folds = None
-    # the fold each member holds out (member folds: its own; cross-fitting: i % cross_folds)
-    member_fold = torch.arange(k_members)
-    cross = int(cfg.cross_folds or 0)
+    member_fold = torch.arange(k_members)  # the fold each member holds out: its own
     by_member = cfg.member_folds and cfg.member_weights == "validation" and k_members > 1
-    if by_member and 1 < cross < k_members and k_members % cross == 0:
-        folds = split_cross_folds(cross, gen, data.point)
-    if folds is not None:
-        member_fold = member_fold % cross
-    else:
-        cross = 0
-        if by_member:
-            n_loc = len(torch.unique(data.point))  # only here: costly on millions of observations
-            if member_folds_apply(cfg.member_folds, cfg.validation, n_loc, k_members):
-                folds = split_member_folds(len(data), cfg.validation, k_members, gen, data.point)
+    if by_member:
+        n_loc = len(torch.unique(data.point))  # only here: costly on millions of observations
+        if member_folds_apply(cfg.member_folds, cfg.validation, n_loc, k_members):
+            folds = split_member_folds(len(data), cfg.validation, k_members, gen, data.point)
     if folds is None:
         train_idx, val_idx = split_validation(len(data), cfg.validation, gen, data.point)
     else:  # every observation trains; each member skips its own held-out locations
@@ -670,7 +629,6 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     learns = None  # (member folds) where each member may learn; None: everywhere
     if folds is not None:
         # per member: its held-out observations, and which training rows it may learn from
-        # (one subset per fold: under cross-fitting several members share it)
         per_fold = {
             f: data.subset(val_idx[folds[val_idx] == f].to(device))
             for f in member_fold.unique().tolist()
@@ -857,14 +815,7 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     if cfg.checkpoint and not res.interrupted:
         write_checkpoint(res.seconds)
     if per_member and best_state is not None and all(e is not None for e in member_err):
-        if cross:  # each group (a run of `cross` members) judged at every location
-            n_groups = len(member_err) // cross
-            errs = torch.stack(
-                [torch.cat(member_err[g * cross : (g + 1) * cross]) for g in range(n_groups)]
-            )
-            where = torch.cat([v.point.cpu() for v in va_members[:cross]])
-            w = member_weights(errs, where).repeat_interleave(cross) / cross
-        elif folds is not None:  # each member judged at its own locations: a plain average
+        if folds is not None:  # each member judged at its own locations: a plain average
             w = torch.full((len(member_err),), 1.0 / len(member_err))
         else:
             w = member_weights(torch.stack(member_err), va.point.cpu())

@@ -1,7 +1,9 @@
 """A plain, eager MMGN written straight from the paper's equations, to measure against.
 
 One Gabor filter layer per level, every filter evaluated for every point of every snapshot, the
-latent code looked up per observation; no fusing, no sharing. Not part of the package.
+latent code looked up per observation; no fusing, no sharing. Not registered as a model: it is
+the reference that tests check the fused :class:`xinr.models.MMGN` against, and that the
+throughput benchmarks time it against.
 """
 
 from __future__ import annotations
