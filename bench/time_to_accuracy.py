@@ -29,7 +29,7 @@ import xinr  # noqa: E402
 from xinr.benchmark import rmse, sample_mask  # noqa: E402
 from xinr.coords import find_layout, spatial_points  # noqa: E402
 from xinr.models.reference import ReferenceMMGN  # noqa: E402
-from xinr.presets import PAPER_MODEL, PAPER_TRAIN  # noqa: E402
+from xinr.plan import PAPER_MODEL, PAPER_TRAIN  # noqa: E402
 
 
 def train_reference(lat, lon, truth, mask, held, seconds, eval_every=10.0, seed=0):

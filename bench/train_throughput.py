@@ -219,7 +219,7 @@ def main(argv=None):
     )
     results["reconstruct"] = {"xinr": px, "reference": pr, "ratio": px / pr}
     # the four baselines at the paper's configuration
-    from xinr.presets import PAPER_MODEL
+    from xinr.plan import PAPER_MODEL
 
     b = batch(3, S, P)
     for name in ("resmlp", "siren", "ffn_p", "ffn_g"):

@@ -140,7 +140,7 @@ def test_baselines_take_the_time_asked_for_whatever_the_label_order():
     fitted = shuffled.inr.fit(model="resmlp", epochs=2, progress=False, seed=0, ensemble=1)
     t = obs.time.values
     quarter = t[0] + (t[1] - t[0]) / 4
-    snap, times = fitted._snapshot_index({"time": np.array([quarter, t[2]])})
+    snap, times = fitted.snapshot_index({"time": np.array([quarter, t[2]])})
     days = (quarter - t[0]) / np.timedelta64(1, "D")
     np.testing.assert_allclose(times, [days, (t[2] - t[0]) / np.timedelta64(1, "D")])
     assert snap.tolist() == [0, 1]  # the nearest snapshots: t[0] first, t[2] second

@@ -3,7 +3,6 @@ import pytest
 import torch
 import xarray as xr
 
-from xinr.classical import unwrap_longitudes
 from xinr.coords import (
     decode_labels,
     encode_labels,
@@ -13,6 +12,7 @@ from xinr.coords import (
 )
 from xinr.encoding import Encoding
 from xinr.errors import CoordinateError
+from xinr.geometry import unwrap_longitudes
 
 
 def grid(lat_name="lat", lon_name="lon", attrs=None):

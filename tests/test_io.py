@@ -82,3 +82,39 @@ def test_pickle_payload_does_not_run(tmp_path):
     with pytest.raises(ModelFileError):
         xinr.load(p2)
     assert not os.path.exists(MARKER)
+
+
+def test_a_loaded_fit_keeps_every_option_and_its_plan(tmp_path):
+    _, obs = analytic_field(nt=2)
+    kw = dict(FAST, preset="auto", bounds=(250.0, None), residuals="none", jitter=0.1)
+    fitted = obs.inr.fit(**kw)
+    fitted.save(tmp_path / "m.xinr")
+    again = xinr.load(tmp_path / "m.xinr")
+    assert again.get_params() == {**fitted.get_params(), "bounds": [250.0, None]}
+    assert again.bounds_ == (250.0, None) and again.residuals_ is None
+    assert [str(r) for r in again.plan_.rules] == [str(r) for r in fitted.plan_.rules]
+    assert str(again.plan_) == str(fitted.plan_)
+    assert again.stats_ == fitted.stats_
+
+
+def test_files_of_the_first_format_still_load():
+    # written by xinr before the options and the plan were kept (a ResMLP on a small series)
+    here = os.path.join(os.path.dirname(__file__), "data")
+    old = xinr.load(os.path.join(here, "format1_resmlp.xinr"))
+    want = np.load(os.path.join(here, "format1_resmlp.npz"))["reconstruction"]
+    np.testing.assert_array_equal(old.reconstruct().values, want)
+    assert old.network_["model"] == "resmlp" and old.plan_.rules == ()
+
+
+def test_io_knows_the_file_not_the_estimator():
+    import ast
+
+    import xinr.io as io
+
+    tree = ast.parse(open(io.__file__).read())
+    imported = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module is not None
+    }
+    assert not imported & {"estimator", "plan", "state", "fitted"}

@@ -369,11 +369,11 @@ def test_check_visits_at_most_the_chosen_snapshots(monkeypatch):
     # on dense data as many as hold about max_observations (here 300 of 150 a snapshot)
     import functools
 
-    import xinr.estimator
+    import xinr.pipeline
     import xinr.residuals
 
     count = functools.partial(xinr.residuals.check_snapshot_count, max_observations=300)
-    monkeypatch.setattr(xinr.estimator, "check_snapshot_count", count)
+    monkeypatch.setattr(xinr.pipeline, "check_snapshot_count", count)
     truth, obs = analytic_field(nt=5, holes=0.0, nlat=10, nlon=15)
     check = xinr.INR(**{**FAST, "ensemble": 3}).fit(obs).misfit_check_
     assert check["locations"] == 45 and check["observations"] == 90  # 2 of 5 snapshots

@@ -174,7 +174,7 @@ def test_member_folds_hold_out_disjoint_whole_locations():
 
 
 def test_member_folds_only_where_too_few_locations_to_select_by():
-    from xinr.training import MIN_SELECTION_LOCATIONS, member_folds_apply
+    from xinr.plan import MIN_SELECTION_LOCATIONS, member_folds_apply
 
     assert MIN_SELECTION_LOCATIONS == 20
     assert not member_folds_apply(True, 0.1, 195, 6)  # 19.5 -> 20 held out: shared
@@ -192,7 +192,7 @@ def test_member_folds_only_where_too_few_locations_to_select_by():
 
 
 def test_member_folds_setting_is_checked():
-    from xinr.training import check_member_folds
+    from xinr.plan import check_member_folds
 
     for ok in (False, True, "always"):
         check_member_folds(ok)
@@ -236,7 +236,7 @@ def test_member_folds_keep_each_member_off_its_own_locations():
 
 
 def test_members_selected_only_on_one_shared_held_out_set():
-    from xinr.training import members_selected
+    from xinr.plan import members_selected
 
     assert members_selected("validation", True, 0.1, 2108, 6)  # 211 held out, shared
     assert not members_selected("validation", True, 0.1, 105, 6)  # member folds: averaged

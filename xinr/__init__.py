@@ -1,5 +1,8 @@
 """xinr: implicit neural representations for gappy geoscience fields, as an xarray accessor.
 
+``import xinr`` registers the ``.inr`` accessor on DataArray and Dataset; torch is imported when a
+fit, a load or a model listing first needs it.
+
 >>> import xinr  # registers the .inr accessor on DataArray and Dataset
 """
 
@@ -7,16 +10,18 @@ from . import accessor as _accessor  # noqa: F401  (registers .inr)
 from ._version import __version__
 from .comparison import compare
 from .errors import CoordinateError, DataError, ModelFileError, NotFittedError
-from .estimator import INR
-from .io import load
-from .models import list_models, register_model
+from .estimator import INR, load
+
+_LAZY = {"list_models": "models", "register_model": "models", "datasets": None}
 
 
 def __getattr__(name):
-    if name == "datasets":
+    if name in _LAZY:
         import importlib
 
-        return importlib.import_module(".datasets", __name__)
+        if _LAZY[name] is None:
+            return importlib.import_module(f".{name}", __name__)
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'xinr' has no attribute {name!r}")
 
 

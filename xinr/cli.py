@@ -75,6 +75,12 @@ def cmd_demo(a) -> int:
     nc = os.path.join(a.out, "demo_reconstruction.nc")
     recon.where(np.isfinite(truth)).to_dataset(name="sst").to_netcdf(nc)
     print(f"\nwrote {nc}")
+    _demo_figure(truth, obs, recon, a, trained, units)
+    return 0
+
+
+def _demo_figure(truth, obs, recon, a, trained: str, units: str) -> None:
+    """The demo's figure (first month): truth, observed, reconstruction and error."""
     try:
         import matplotlib
 
@@ -82,7 +88,7 @@ def cmd_demo(a) -> int:
         import matplotlib.pyplot as plt
     except ImportError:
         print("(install matplotlib, pip install 'xinr[plot]', for a figure)")
-        return 0
+        return
     m = 0
     fig, axes = plt.subplots(2, 2, figsize=(11, 6), constrained_layout=True)
     land = ~np.isfinite(truth.isel(month=m))
@@ -105,7 +111,6 @@ def cmd_demo(a) -> int:
     png = os.path.join(a.out, "demo.png")
     fig.savefig(png, dpi=90)
     print(f"wrote {png}")
-    return 0
 
 
 def _bounds(text: str):

@@ -19,8 +19,7 @@ from .benchmark import mse_minmax, mse_paper, rmse
 from .classical import CLASSICAL, fill
 from .coords import find_layout, spatial_points
 from .estimator import INR, select_variable
-from .models import list_models
-from .presets import AUTO_MODEL_NAME, MIX_MODEL_NAME
+from .plan import AUTO_MODEL_NAME, MIX_MODEL_NAME
 
 DEFAULT_MODELS = ("auto", "mmgn", "resmlp", "siren", "ffn_p", "ffn_g")
 
@@ -54,7 +53,7 @@ def compare(
     max_time : float, optional
         Training seconds per INR model. None (default): each model's own default, so that the
         ``"auto"`` row scores what ``da.inr.fit()`` returns (120 s under ``preset="auto"``,
-        :data:`xinr.presets.AUTO_MAX_TIME`, and the same ensemble). The whole call then takes
+        :data:`xinr.plan.AUTO_MAX_TIME`, and the same ensemble). The whole call then takes
         about that long per model; pass a shorter budget, or fewer ``models``, for a quick look
         (a shorter budget may train fewer ensemble members than ``fit()`` does).
     seed : int
@@ -81,17 +80,7 @@ def compare(
     >>> table.method.values.tolist()
     ['mmgn', 'nearest']
     """
-    if not 0 < holdout < 1:
-        raise ValueError(f"holdout must be a share in (0, 1); got {holdout!r}.")
-    known = [*list_models(), MIX_MODEL_NAME, AUTO_MODEL_NAME]
-    for m in models:
-        if m not in known:
-            raise ValueError(f"Unknown model {m!r}. Expected one of {known}.")
-    for c in classical:
-        if c not in CLASSICAL:
-            raise ValueError(f"Unknown classical method {c!r}. Expected one of {list(CLASSICAL)}.")
-    if not list(models) and not list(classical):
-        raise ValueError("Nothing to compare: give at least one model or classical method.")
+    _check_methods(holdout, models, classical)
     da = select_variable(da, var)
     lay = find_layout(da, lat, lon)
     da = da.transpose(*(lay.snapshot_dims + lay.dims))
@@ -109,7 +98,6 @@ def compare(
         )
     train = np.where(hide, np.nan, values)
     train_da = da.copy(data=train.reshape(da.shape))
-    truth = np.where(hide, values, np.nan)
     rows = []
     for m in models:
         t0 = time.perf_counter()
@@ -127,20 +115,9 @@ def compare(
         t0 = time.perf_counter()
         pred = fill(c, la, lo, train, hide)
         rows.append((c, "classical", pred, 0.0, time.perf_counter() - t0))
-    out = xr.Dataset(
+    out = _scores(rows, values, observed, hide)
+    out.attrs.update(
         {
-            "rmse": ("method", [rmse(p, truth, hide) for _, _, p, _, _ in rows]),
-            "mse_minmax": ("method", [mse_minmax(p, truth, hide) for _, _, p, _, _ in rows]),
-            "mse_paper": (
-                "method",
-                [mse_paper(p, np.where(observed, values, np.nan), hide) for _, _, p, _, _ in rows],
-            ),
-            "fit_time": ("method", [r[3] for r in rows]),
-            "predict_time": ("method", [r[4] for r in rows]),
-            "kind": ("method", [r[1] for r in rows]),
-        },
-        coords={"method": [r[0] for r in rows]},
-        attrs={
             "field": str(da.name),
             "units": str(da.attrs.get("units", "")),
             "holdout": holdout,
@@ -148,10 +125,45 @@ def compare(
             "n_fit": int((observed & ~hide).sum()),
             "max_time": -1.0 if max_time is None else float(max_time),
             "seed": seed,
-        },
+        }
     )
     out["rmse"].attrs["units"] = out.attrs["units"]
     return out
+
+
+def _check_methods(holdout, models, classical) -> None:
+    """Raise a ValueError for a holdout outside (0, 1), unknown methods, or none at all."""
+    if not 0 < holdout < 1:
+        raise ValueError(f"holdout must be a share in (0, 1); got {holdout!r}.")
+    from .models import list_models
+
+    known = [*list_models(), MIX_MODEL_NAME, AUTO_MODEL_NAME]
+    for m in models:
+        if m not in known:
+            raise ValueError(f"Unknown model {m!r}. Expected one of {known}.")
+    for c in classical:
+        if c not in CLASSICAL:
+            raise ValueError(f"Unknown classical method {c!r}. Expected one of {list(CLASSICAL)}.")
+    if not list(models) and not list(classical):
+        raise ValueError("Nothing to compare: give at least one model or classical method.")
+
+
+def _scores(rows, values, observed, hide) -> xr.Dataset:
+    """The scores of each method's predictions (``rows``: name, kind, (S, P) prediction, fit
+    and predict seconds) at the hidden points."""
+    truth = np.where(hide, values, np.nan)
+    full = np.where(observed, values, np.nan)
+    return xr.Dataset(
+        {
+            "rmse": ("method", [rmse(p, truth, hide) for _, _, p, _, _ in rows]),
+            "mse_minmax": ("method", [mse_minmax(p, truth, hide) for _, _, p, _, _ in rows]),
+            "mse_paper": ("method", [mse_paper(p, full, hide) for _, _, p, _, _ in rows]),
+            "fit_time": ("method", [r[3] for r in rows]),
+            "predict_time": ("method", [r[4] for r in rows]),
+            "kind": ("method", [r[1] for r in rows]),
+        },
+        coords={"method": [r[0] for r in rows]},
+    )
 
 
 def format_table(result: xr.Dataset) -> str:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from .classical import REGION_GAP
 from .errors import CoordinateError
+from .geometry import REGION_GAP
 
 LAT_NAMES = ("lat", "latitude", "lats", "nav_lat", "xlat", "lat_rho", "glamt_lat")
 LON_NAMES = ("lon", "longitude", "lons", "long", "nav_lon", "xlong", "lon_rho")
@@ -237,7 +237,7 @@ def wraps_around(lon_deg: np.ndarray) -> bool:
     """True when the longitudes cover the whole circle (a global or zonally periodic field).
 
     They do when no gap between neighbouring longitudes on the circle is wider than the largest of:
-    three typical spacings (a regular grid, however coarse); :data:`xinr.classical.REGION_GAP`
+    three typical spacings (a regular grid, however coarse); :data:`xinr.geometry.REGION_GAP`
     degrees (the linear bar's own test); and, from 100 distinct longitudes on, the gap that
     longitudes scattered at random over the circle would leave about once in twenty
     (``(ln n + 3) * 360 / n`` degrees for ``n`` of them: a global station list). The last two

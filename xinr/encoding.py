@@ -23,7 +23,7 @@ import math
 import numpy as np
 import torch
 
-from .classical import largest_gap
+from .geometry import largest_gap
 
 ENCODINGS = ("box", "sphere", "sh")
 

@@ -87,11 +87,11 @@ def reconstruct(est, target=None, *, batch_size: int | None = None, chunks=None)
             sel[d] = np.atleast_1d(tgt[d].values)
         else:
             sel[d] = est.labels_[d]
-    snaps, times = est._snapshot_index(sel)
+    snaps, times = est.snapshot_index(sel)
     snap_shape = tuple(len(sel[d]) for d in lay.snapshot_dims)
     if lazy_chunks is None:
         lat, lon = spatial_points(tgt, t_lay, allow_missing=True)
-        data = est._predict_grid(lat, lon, snaps, times, batch_size=batch_size)
+        data = est.field_.predict(lat, lon, snaps, times, batch_size=batch_size)
         data = data.reshape(snap_shape + spatial_shape)
     else:
         data = _lazy_predict(est, tgt, t_lay, snaps, times, snap_shape, lazy_chunks, batch_size)
@@ -105,7 +105,7 @@ def reconstruct(est, target=None, *, batch_size: int | None = None, chunks=None)
         for name, c in est.template_.coords.items():
             if c.dims and set(c.dims) <= missing and name not in coords:
                 coords[name] = c
-    out = xr.DataArray(data, dims=dims, coords=coords, name=est.name_, attrs=est._out_attrs())
+    out = xr.DataArray(data, dims=dims, coords=coords, name=est.name_, attrs=est.output_attrs())
     order = [d for d in est.dims_ if d in out.dims]
     order += [d for d in out.dims if d not in order]
     return out.transpose(*order)
@@ -140,14 +140,14 @@ def _lazy_chunks(target, tgt, chunks, snapshot_dims, spatial_dims):
     return out
 
 
-def _predict_block(est, snaps, times, lat, lon, batch_size):
-    pred = est._predict_grid(lat.ravel(), lon.ravel(), snaps, times, batch_size=batch_size)
+def _predict_block(field, snaps, times, lat, lon, batch_size):
+    pred = field.predict(lat.ravel(), lon.ravel(), snaps, times, batch_size=batch_size)
     return pred.reshape((len(snaps),) + lat.shape)
 
 
 def _lazy_predict(est, tgt, t_lay, snaps, times, snap_shape, chunks, batch_size):
     """Dask array (snapshots..., spatial...) whose blocks are predicted independently; the fitted
-    estimator enters the graph once, as one key, not once per block."""
+    field enters the graph once, as one key, not once per block."""
     import dask
     import dask.array as dsa
 
@@ -181,7 +181,7 @@ def _lazy_predict(est, tgt, t_lay, snaps, times, snap_shape, chunks, batch_size)
         snap_chunk = len(snaps)  # several snapshot dims: one chunk along the flattened axis
     s_d = dsa.from_array(np.asarray(snaps, np.int64), chunks=snap_chunk)
     t_d = dsa.from_array(np.asarray(times, np.float64), chunks=snap_chunk)
-    est_d = dask.delayed(est, pure=True, traverse=False)
+    est_d = dask.delayed(est.field_, pure=True, traverse=False)
     ind = "".join(chr(ord("a") + i) for i in range(len(sdims)))
     out = dsa.blockwise(
         _predict_block, "s" + ind,

@@ -23,7 +23,8 @@ import copy
 
 import numpy as np
 
-from .classical import interpolate_snapshot, unit_vectors
+from .classical import interpolate_snapshot
+from .geometry import unit_vectors
 
 RESIDUALS = ("idw", "none")
 # neighbours per query point, and the distance (in median neighbour spacings of the snapshot's
@@ -300,70 +301,74 @@ def held_out_check(
     value = np.asarray(value, dtype=np.float64)
     preds = np.atleast_2d(np.asarray(preds, dtype=np.float64))
     held = np.atleast_2d(np.asarray(held, dtype=bool))
-    lo, hi = bounds if bounds is not None else (None, None)
-    where, e_net, e_corr, cross, spread = [], [], [], [], []  # per held-out observation
-    e_idw, e_lin, blend = [], [], {"network": [[], []], "corrected": [[], []]}
+    acc: dict[str, list] = {k: [] for k in _CHECK_LISTS}  # per held-out observation
     for pred, h in zip(preds, held, strict=True):
         idx = np.flatnonzero(h & np.isin(snap, checked_snapshots(snap[h], max_snapshots)))
-        if idx.size == 0:
-            continue
-        idx = idx[np.argsort(snap[idx], kind="stable")]
-        keep = ~h
-        field = ResidualField(
-            lat, lon, point[keep], snap[keep], value[keep] - pred[keep], n_snapshots
-        )
-        # the observed values themselves interpolated the same way, with no fade (about each
-        # snapshot's mean, for float32's sake), sharing the misfits' neighbour searches
-        count = np.bincount(snap[keep], minlength=n_snapshots)
-        mean = np.bincount(snap[keep], value[keep], minlength=n_snapshots) / np.maximum(count, 1)
-        values = copy.copy(field)
-        values.fade = np.inf
-        anomaly = (value[keep] - mean[snap[keep]])[np.argsort(snap[keep], kind="stable")]
-        values.residual = anomaly.astype(np.float32)  # in the field's (snapshot) order
-        for g in np.split(idx, np.flatnonzero(np.diff(snap[idx])) + 1):  # one snapshot each
-            s, glat, glon = int(snap[g[0]]), lat[point[g]], lon[point[g]]
-            fixed = pred[g] + field(glat, glon, s)
-            idw = mean[s] + values(glat, glon, s)
-            seen = field.point[field.offsets[s] : field.offsets[s + 1]]  # (in the field's order)
-            seen_value = mean[s] + values.residual[field.offsets[s] : field.offsets[s + 1]]
-            lin = interpolate_snapshot("linear", lat[seen], lon[seen], seen_value, glat, glon)
-            if bounds is not None:
-                fixed, idw = np.clip(fixed, lo, hi), np.clip(idw, lo, hi)
-            where.append(point[g])
-            e_net.append((value[g] - pred[g]) ** 2)
-            e_corr.append((value[g] - fixed) ** 2)
-            e_idw.append((value[g] - idw) ** 2)
-            e_lin.append((value[g] - lin) ** 2)
-            cross.append((value[g] - pred[g]) * (fixed - pred[g]))
-            spread.append((fixed - pred[g]) ** 2)
-            for key, p in (("network", pred[g]), ("corrected", fixed)):
-                blend[key][0].append((value[g] - idw) * (p - idw))
-                blend[key][1].append((p - idw) ** 2)
-    if not where:
-        nan = float("nan")
-        return {
-            "locations": 0,
-            "observations": 0,
-            "network": nan,
-            "corrected": nan,
-            "se": nan,
-            "scale": nan,
-            "idw": nan,
-            "blend_network": nan,
-            "blend_corrected": nan,
-            "linear": nan,
-            "se_linear_network": nan,
-            "se_linear_corrected": nan,
-        }
-    where, e_net, e_corr = np.concatenate(where), np.concatenate(e_net), np.concatenate(e_corr)
+        if idx.size:
+            _check_network(acc, lat, lon, point, snap, value, pred, h, idx, n_snapshots, bounds)
+    if not acc["where"]:
+        return {k: 0 if k in ("locations", "observations") else float("nan") for k in _CHECK_OUT}
+    return _check_summary(acc)
+
+
+_CHECK_LISTS = (
+    "where", "net", "corr", "idw", "lin", "cross", "spread",
+    "blend_network_num", "blend_network_den", "blend_corrected_num", "blend_corrected_den",
+)  # fmt: skip
+_CHECK_OUT = (
+    "locations", "observations", "network", "corrected", "se", "scale", "idw", "blend_network",
+    "blend_corrected", "linear", "se_linear_network", "se_linear_corrected",
+)  # fmt: skip
+
+
+def _check_network(acc, lat, lon, point, snap, value, pred, h, idx, n_snapshots, bounds) -> None:
+    """Append to ``acc`` the errors of one network (predictions ``pred``) at its held-out
+    observations ``idx`` (``h``: where it held out), snapshot by snapshot."""
+    idx = idx[np.argsort(snap[idx], kind="stable")]
+    keep = ~h
+    field = ResidualField(lat, lon, point[keep], snap[keep], value[keep] - pred[keep], n_snapshots)
+    # the observed values themselves interpolated the same way, with no fade (about each
+    # snapshot's mean, for float32's sake), sharing the misfits' neighbour searches
+    count = np.bincount(snap[keep], minlength=n_snapshots)
+    mean = np.bincount(snap[keep], value[keep], minlength=n_snapshots) / np.maximum(count, 1)
+    values = copy.copy(field)
+    values.fade = np.inf
+    anomaly = (value[keep] - mean[snap[keep]])[np.argsort(snap[keep], kind="stable")]
+    values.residual = anomaly.astype(np.float32)  # in the field's (snapshot) order
+    lo, hi = bounds if bounds is not None else (None, None)
+    for g in np.split(idx, np.flatnonzero(np.diff(snap[idx])) + 1):  # one snapshot each
+        s, glat, glon = int(snap[g[0]]), lat[point[g]], lon[point[g]]
+        fixed = pred[g] + field(glat, glon, s)
+        idw = mean[s] + values(glat, glon, s)
+        seen = field.point[field.offsets[s] : field.offsets[s + 1]]  # (in the field's order)
+        seen_value = mean[s] + values.residual[field.offsets[s] : field.offsets[s + 1]]
+        lin = interpolate_snapshot("linear", lat[seen], lon[seen], seen_value, glat, glon)
+        if bounds is not None:
+            fixed, idw = np.clip(fixed, lo, hi), np.clip(idw, lo, hi)
+        acc["where"].append(point[g])
+        acc["net"].append((value[g] - pred[g]) ** 2)
+        acc["corr"].append((value[g] - fixed) ** 2)
+        acc["idw"].append((value[g] - idw) ** 2)
+        acc["lin"].append((value[g] - lin) ** 2)
+        acc["cross"].append((value[g] - pred[g]) * (fixed - pred[g]))
+        acc["spread"].append((fixed - pred[g]) ** 2)
+        for key, p in (("network", pred[g]), ("corrected", fixed)):
+            acc[f"blend_{key}_num"].append((value[g] - idw) * (p - idw))
+            acc[f"blend_{key}_den"].append((p - idw) ** 2)
+
+
+def _check_summary(acc: dict) -> dict:
+    """The check's figures from the per-observation errors in ``acc``."""
+    where = np.concatenate(acc["where"])
+    e_net, e_corr = np.concatenate(acc["net"]), np.concatenate(acc["corr"])
     # the least-squares share of the correction: mean(error x correction) / mean(correction^2)
-    scale = _share(cross, spread)
+    scale = _share(acc["cross"], acc["spread"])
     # the standard error of the change, from its mean per location (observations at one place
     # are not independent)
     places, inv = np.unique(where, return_inverse=True)
     per_place = np.bincount(inv, e_corr - e_net) / np.bincount(inv)
     se = float(np.std(per_place, ddof=1) / np.sqrt(len(places))) if len(places) > 1 else np.inf
-    e_lin = np.concatenate(e_lin)
+    e_lin = np.concatenate(acc["lin"])
     return {
         "locations": len(places),
         "observations": int(where.size),
@@ -371,8 +376,11 @@ def held_out_check(
         "corrected": float(e_corr.mean()),
         "se": se,
         "scale": scale,
-        "idw": float(np.concatenate(e_idw).mean()),
-        **{f"blend_{k}": _share(*v) for k, v in blend.items()},
+        "idw": float(np.concatenate(acc["idw"]).mean()),
+        **{
+            f"blend_{k}": _share(acc[f"blend_{k}_num"], acc[f"blend_{k}_den"])
+            for k in ("network", "corrected")
+        },
         "linear": _finite_mean(e_lin),
         # the standard errors of (mean squared error / linear interpolation's) - 1, whole
         # locations as the units sampled

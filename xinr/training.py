@@ -23,7 +23,29 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from .plan import (  # the held-out split's rules: pure functions
+    check_member_folds,
+    member_folds_apply,
+)
+
 CHECKPOINT_FORMAT = 1
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else is passed to ``torch.device``."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"Unknown device {device!r}. Use 'auto', 'cpu', 'cuda' or 'cuda:N'."
+        ) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was asked for but no CUDA GPU is available; use 'auto'.")
+    return dev
 
 
 @dataclass
@@ -314,108 +336,6 @@ def location_means(errors: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
     return sums / counts
 
 
-# Fewer held-out locations than this cannot tell ensemble members apart (the selection test's
-# standard error is itself too uncertain). The members are then averaged, and each holds out its
-# own locations (member folds), so that the ensemble as a whole trains on all of them.
-MIN_SELECTION_LOCATIONS = 20
-
-
-MEMBER_FOLDS = (False, True, "always")
-
-
-def check_member_folds(member_folds) -> None:
-    """Raise a ValueError unless ``member_folds`` is one of :data:`MEMBER_FOLDS`.
-
-    Examples
-    --------
-    >>> check_member_folds("always")
-    >>> check_member_folds("often")
-    Traceback (most recent call last):
-    ...
-    ValueError: member_folds must be one of (False, True, 'always'); got 'often'. ...
-    """
-    if member_folds not in MEMBER_FOLDS:
-        raise ValueError(
-            f"member_folds must be one of {MEMBER_FOLDS}; got {member_folds!r}. True holds out "
-            f"a set per ensemble member only where a shared set would have fewer than "
-            f"{MIN_SELECTION_LOCATIONS} locations, 'always' at any number of locations, False "
-            f"never."
-        )
-
-
-def member_folds_apply(member_folds: bool | str, share: float, n_locations: int, k: int) -> bool:
-    """Whether an ensemble of ``k`` members holds out one set of locations per member.
-
-    With ``member_folds=True``, only where one shared held-out set (a ``share`` of
-    ``n_locations``) would have fewer than :data:`MIN_SELECTION_LOCATIONS` locations: too few to
-    select members by, while withholding them from every member costs sparse data dearly.
-    Larger sets are then shared, so that members are compared at the same places (a paired
-    test, :func:`member_weights`). With ``member_folds="always"``, at any number of locations:
-    the ensemble as a whole trains on every location, and its members are averaged. Either
-    way there must be room for ``k`` disjoint sets of at least one location.
-
-    Examples
-    --------
-    >>> member_folds_apply(True, 0.1, 105, 6)  # 105 stations: 11 held out, each member its own
-    True
-    >>> member_folds_apply(True, 0.1, 2108, 6)  # 211 held out, shared, to select members by
-    False
-    >>> member_folds_apply("always", 0.1, 2108, 6)  # 211 per member, 1266 in all
-    True
-    """
-    n_val = int(round(share * n_locations))
-    return (
-        bool(member_folds)
-        and k > 1
-        and 1 <= n_val
-        and (member_folds == "always" or n_val < MIN_SELECTION_LOCATIONS)
-        and k * n_val < n_locations
-    )
-
-
-def members_selected(
-    member_weights: str, member_folds: bool | str, share: float, n_locations: int, k: int
-) -> bool:
-    """Whether an ensemble of ``k`` members is weighed on one held-out set shared by all of them
-    (:func:`member_weights`), so that members clearly worse there leave the average: validation
-    weights, at least one held-out location, and no member folds (:func:`member_folds_apply`).
-
-    Examples
-    --------
-    >>> members_selected("validation", True, 0.1, 2108, 6)  # 211 held out, shared
-    True
-    >>> members_selected("validation", True, 0.1, 105, 6)  # 11: each member its own, averaged
-    False
-    >>> members_selected("validation", "always", 0.1, 2108, 6)  # 211 each, averaged
-    False
-    """
-    return (
-        k > 1
-        and round(share * n_locations) >= 1
-        and member_weights == "validation"
-        and not member_folds_apply(member_folds, share, n_locations, k)
-    )
-
-
-def training_rows(
-    n: int,
-    share: float,
-    member_folds: bool | str,
-    n_locations: int,
-    k: int,
-) -> int:
-    """Observations an epoch trains on: all of them where each of ``k`` members holds out its own
-    locations (:func:`member_folds_apply`), else those outside the held-out ``share``.
-
-    Examples
-    --------
-    >>> training_rows(1000, 0.1, True, 105, 6), training_rows(1000, 0.1, True, 2108, 6)
-    (1000, 900)
-    """
-    folds = member_folds_apply(member_folds, share, n_locations, k)
-    return max(1, int(n * (1 - (0.0 if folds else share))))
-
-
 def split_member_folds(
     n: int, share: float, k: int, generator: torch.Generator, groups: torch.Tensor
 ) -> torch.Tensor | None:
@@ -573,6 +493,11 @@ def split_validation(
 def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.device) -> TrainResult:
     """Fit ``model`` to ``data``; the model ends in its best (or last good) state.
 
+    The held-out split comes first (:func:`split_held_out`), then epochs of optimiser steps
+    until ``epochs`` or ``max_time``, with the held-out error read every ``eval_steps`` steps
+    (each ensemble member keeping its own best state where members are weighed), restarts from
+    the last good state after a non-finite loss, and checkpoints.
+
     Parameters
     ----------
     model : nn.Module
@@ -586,6 +511,18 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     -------
     TrainResult
     """
+    _check_config(cfg)
+    t_enter = time.perf_counter()  # the budget covers the split and setup below too
+    gen = torch.Generator().manual_seed(0 if cfg.seed is None else int(cfg.seed))
+    if cfg.seed is None:
+        gen.seed()
+    split = split_held_out(model, data, cfg, gen, device)
+    loop = _Loop(model, cfg, device, gen, split, t_enter)
+    loop.run()
+    return loop.finish()
+
+
+def _check_config(cfg: TrainConfig) -> None:
     if cfg.epochs is None and cfg.max_time is None:
         raise ValueError("Give epochs= or max_time= (seconds) so that training can stop.")
     if cfg.epochs is not None and cfg.epochs < 1:
@@ -593,18 +530,33 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     if cfg.max_time is not None and not cfg.max_time > 0:
         raise ValueError(f"max_time must be a positive number of seconds; got {cfg.max_time!r}.")
     check_member_folds(cfg.member_folds)
-    t_enter = time.perf_counter()  # the budget covers the split and setup below too
-    loss = _loss_fn(cfg.loss)
-    # members are kept and weighed by this loss at the held-out locations (default: the training
-    # loss); model='mix' uses the squared error, the error that reconstructions are judged by
-    select = _loss_fn(cfg.selection_loss) if cfg.selection_loss else loss
+    _loss_fn(cfg.loss)
     if cfg.member_weights not in MEMBER_WEIGHTS:
         raise ValueError(
             f"member_weights must be one of {MEMBER_WEIGHTS}; got {cfg.member_weights!r}."
         )
-    gen = torch.Generator().manual_seed(0 if cfg.seed is None else int(cfg.seed))
-    if cfg.seed is None:
-        gen.seed()
+
+
+@dataclass
+class Split:
+    """The held-out split of a training run: rows that train and rows held out, on ``device``
+    as ``tr`` and ``va``; with member folds the fold of each row, each member's held-out rows
+    ``va_members`` and where each member may learn (``learns``)."""
+
+    train_idx: torch.Tensor
+    val_idx: torch.Tensor
+    tr: TrainData
+    va: TrainData | None
+    folds: torch.Tensor | None = None
+    member_fold: torch.Tensor | None = None
+    va_members: list | None = None
+    learns: torch.Tensor | None = None
+
+
+def split_held_out(model, data: TrainData, cfg: TrainConfig, gen, device) -> Split:
+    """Split ``data`` into training and held-out rows: one set of held-out places shared by
+    every member, or, with member folds (:func:`member_folds_apply`), a set per member while
+    every observation trains the ensemble as a whole."""
     k_members = len(getattr(model, "members", ()))
     folds = None
     member_fold = torch.arange(k_members)  # the fold each member holds out: its own
@@ -618,215 +570,257 @@ def train(model: nn.Module, data: TrainData, cfg: TrainConfig, device: torch.dev
     else:  # every observation trains; each member skips its own held-out locations
         train_idx = torch.randperm(len(data), generator=gen)
         val_idx = train_idx[folds[train_idx] >= 0]
-    res = TrainResult()
-    if len(val_idx):
-        res.held_out = val_idx.cpu()
-        if folds is not None:
-            res.held_out_member, res.member_fold = folds[val_idx].cpu(), member_fold
     data = data.to(device)
-    tr = data.subset(train_idx.to(device))
-    va = data.subset(val_idx.to(device)) if len(val_idx) else None
-    learns = None  # (member folds) where each member may learn; None: everywhere
+    out = Split(
+        train_idx,
+        val_idx,
+        tr=data.subset(train_idx.to(device)),
+        va=data.subset(val_idx.to(device)) if len(val_idx) else None,
+    )
     if folds is not None:
         # per member: its held-out observations, and which training rows it may learn from
         per_fold = {
             f: data.subset(val_idx[folds[val_idx] == f].to(device))
             for f in member_fold.unique().tolist()
         }
-        va_members = [per_fold[f] for f in member_fold.tolist()]
-        learns = folds[train_idx].to(device)[None, :] != member_fold.to(device)[:, None]
-    model.to(device).train()
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    amp = cfg.amp if cfg.amp is not None else (device.type == "cuda")
-    amp = amp and device.type == "cuda" and torch.cuda.is_bf16_supported()
-    epoch, elapsed_before = 0, 0.0
-    best_val, best_state = math.inf, None
-    last_good = _clone_state(model)
-    lr_scale = 1.0
-    per_member = (
-        cfg.member_weights == "validation"
-        and va is not None
-        and len(getattr(model, "members", ())) > 1
-    )
-    # per member: its errors at the held-out observations in its best state so far
-    member_err = [None] * len(model.members) if per_member else None
-    if cfg.resume:
-        ck = load_checkpoint(cfg.resume)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
-        gen.set_state(ck["generator"])
-        epoch, elapsed_before = int(ck["epoch"]), float(ck["elapsed"])
-        best_val = float(ck["best_val"])
-        best_state = ck.get("best_state")
-        lr_scale = float(ck.get("lr_scale", 1.0))
-        if per_member and ck.get("member_err") is not None:
-            member_err = list(ck["member_err"])
-        res.history = list(ck["history"])
-        res.restarts = int(ck.get("restarts", 0))
-        last_good = _clone_state(model)
-    n = len(tr)
-    bs = max(1, min(int(cfg.batch_size), n))
-    grouped = n > GROUPED_MIN_OBS and n >= 2 * (int(tr.point.max()) + 1)
-    steps_per_epoch = math.ceil(n / bs)
-    total = cfg.epochs
-    bar = None
-    if cfg.progress:
-        from tqdm.auto import tqdm
+        out.folds, out.member_fold = folds, member_fold
+        out.va_members = [per_fold[f] for f in member_fold.tolist()]
+        out.learns = folds[train_idx].to(device)[None, :] != member_fold.to(device)[:, None]
+    return out
 
-        bar = tqdm(total=total, initial=epoch, unit="epoch", leave=False, desc="xinr fit")
-    steps_since = 0
-    t0 = t_enter - elapsed_before
-    last_ck = time.perf_counter()
 
-    def write_checkpoint(elapsed: float) -> None:
-        save_checkpoint(
-            cfg.checkpoint,
-            model,
-            opt,
-            gen,
-            epoch,
-            elapsed,
-            best_val,
-            best_state,
-            res,
-            lr_scale,
-            member_err,
+class _Loop:
+    """The state of one training run between its steps."""
+
+    def __init__(self, model, cfg: TrainConfig, device, gen, split: Split, t_enter: float):
+        self.model, self.cfg, self.device, self.gen, self.split = model, cfg, device, gen, split
+        self.loss = _loss_fn(cfg.loss)
+        # members are kept and weighed by this loss at the held-out locations (default: the
+        # training loss); model='mix' uses the squared error, the error reconstructions are
+        # judged by
+        self.select = _loss_fn(cfg.selection_loss) if cfg.selection_loss else self.loss
+        res = self.res = TrainResult()
+        if len(split.val_idx):
+            res.held_out = split.val_idx.cpu()
+            if split.folds is not None:
+                res.held_out_member = split.folds[split.val_idx].cpu()
+                res.member_fold = split.member_fold
+        model.to(device).train()
+        self.opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        amp = cfg.amp if cfg.amp is not None else (device.type == "cuda")
+        self.amp = amp and device.type == "cuda" and torch.cuda.is_bf16_supported()
+        self.epoch, elapsed_before = 0, 0.0
+        self.best_val, self.best_state = math.inf, None
+        self.last_good = _clone_state(model)
+        self.lr_scale = 1.0
+        self.per_member = (
+            cfg.member_weights == "validation"
+            and split.va is not None
+            and len(getattr(model, "members", ())) > 1
         )
+        # per member: its errors at the held-out observations in its best state so far
+        self.member_err = [None] * len(model.members) if self.per_member else None
+        if cfg.resume:
+            elapsed_before = self._resume(cfg.resume)
+        n = len(split.tr)
+        self.bs = max(1, min(int(cfg.batch_size), n))
+        self.grouped = n > GROUPED_MIN_OBS and n >= 2 * (int(split.tr.point.max()) + 1)
+        self.steps_per_epoch = math.ceil(n / self.bs)
+        self.t0 = t_enter - elapsed_before
+        self.bar = None
 
-    def progress_of(ep: float) -> float:
+    def _resume(self, path) -> float:
+        """Continue from a checkpoint; the seconds it had trained."""
+        ck = load_checkpoint(path)
+        self.model.load_state_dict(ck["model"])
+        self.opt.load_state_dict(ck["optimizer"])
+        self.gen.set_state(ck["generator"])
+        self.epoch = int(ck["epoch"])
+        self.best_val = float(ck["best_val"])
+        self.best_state = ck.get("best_state")
+        self.lr_scale = float(ck.get("lr_scale", 1.0))
+        if self.per_member and ck.get("member_err") is not None:
+            self.member_err = list(ck["member_err"])
+        self.res.history = list(ck["history"])
+        self.res.restarts = int(ck.get("restarts", 0))
+        self.last_good = _clone_state(self.model)
+        return float(ck["elapsed"])
+
+    def write_checkpoint(self, elapsed: float) -> None:
+        save_checkpoint(
+            self.cfg.checkpoint, self.model, self.opt, self.gen, self.epoch, elapsed,
+            self.best_val, self.best_state, self.res, self.lr_scale, self.member_err,
+        )  # fmt: skip
+
+    def progress_of(self, ep: float) -> float:
         p = 0.0
-        if cfg.epochs:
-            p = max(p, ep / cfg.epochs)
-        if cfg.max_time:
-            p = max(p, (time.perf_counter() - t0) / cfg.max_time)
+        if self.cfg.epochs:
+            p = max(p, ep / self.cfg.epochs)
+        if self.cfg.max_time:
+            p = max(p, (time.perf_counter() - self.t0) / self.cfg.max_time)
         return min(p, 1.0)
 
-    def out_of_time() -> bool:
-        return bool(cfg.max_time) and time.perf_counter() - t0 >= cfg.max_time
+    def out_of_time(self) -> bool:
+        return bool(self.cfg.max_time) and time.perf_counter() - self.t0 >= self.cfg.max_time
 
-    try:
-        first = not cfg.resume  # a fresh fit takes at least one step
-        while True:
-            if cfg.epochs is not None and epoch >= cfg.epochs:
+    def run(self) -> None:
+        """Epochs until the run's length is reached, time runs out, or Ctrl-C."""
+        cfg = self.cfg
+        if cfg.progress:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(
+                total=cfg.epochs, initial=self.epoch, unit="epoch", leave=False, desc="xinr fit"
+            )
+        steps_since, last_ck = 0, time.perf_counter()
+        try:
+            first = not cfg.resume  # a fresh fit takes at least one step
+            while True:
+                if cfg.epochs is not None and self.epoch >= cfg.epochs:
+                    break
+                if not first and self.out_of_time():
+                    break
+                first = False
+                ep_loss, ep_n, bad = self._epoch()
+                if bad or not all(torch.isfinite(p).all() for p in self.model.parameters()):
+                    if self._restart():
+                        break
+                    continue
+                self.epoch += 1
+                rec = {
+                    "epoch": self.epoch,
+                    "loss": ep_loss / max(ep_n, 1),
+                    "lr": self.opt.param_groups[0]["lr"],
+                    "time": time.perf_counter() - self.t0,
+                }
+                steps_since += self.steps_per_epoch
+                done = (cfg.epochs is not None and self.epoch >= cfg.epochs) or self.out_of_time()
+                if steps_since >= cfg.eval_steps or done:
+                    self._validate(rec)
+                    self.last_good = _clone_state(self.model)
+                    steps_since = 0
+                self.res.history.append(rec)
+                self._show(rec)
+                if cfg.checkpoint and time.perf_counter() - last_ck >= cfg.checkpoint_every:
+                    self.write_checkpoint(time.perf_counter() - self.t0)
+                    last_ck = time.perf_counter()
+        except KeyboardInterrupt:
+            self.res.interrupted = True
+            warnings.warn(
+                f"Training interrupted after {self.epoch} epoch(s); keeping the best state so far.",
+                stacklevel=4,
+            )
+        finally:
+            if self.bar is not None:
+                self.bar.close()
+
+    def _epoch(self) -> tuple[float, int, bool]:
+        """One pass of optimiser steps: the summed loss, the rows, and whether it went bad."""
+        cfg, model, tr, bs = self.cfg, self.model, self.split.tr, self.bs
+        perm = epoch_order(tr.point, self.gen, self.grouped).to(self.device)
+        ep_loss, ep_n = 0.0, 0
+        for k in range(self.steps_per_epoch):
+            # on large data an epoch can outlast the budget: stop within it (one step at least)
+            if k and self.out_of_time():
                 break
-            if not first and out_of_time():
-                break
-            first = False
-            perm = epoch_order(tr.point, gen, grouped).to(device)
-            ep_loss, ep_n, bad = 0.0, 0, False
-            for k in range(steps_per_epoch):
-                # on large data an epoch can outlast the budget: stop within it (one step at least)
-                if k and out_of_time():
-                    break
-                f = lr_factor(cfg, epoch, progress_of(epoch + k / steps_per_epoch)) * lr_scale
-                for g in opt.param_groups:
-                    g["lr"] = cfg.lr * f
-                idx = perm[k * bs : (k + 1) * bs]
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                    lval = batch_loss(model, tr, idx, cfg, loss, gen, learns)
-                if not torch.isfinite(lval):
-                    bad = True
-                    break
-                opt.zero_grad(set_to_none=True)
-                lval.backward()
-                if cfg.clip:
-                    nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-                opt.step()
-                ep_loss += float(lval.detach()) * len(idx)
-                ep_n += len(idx)
-            if bad or not all(torch.isfinite(p).all() for p in model.parameters()):
-                res.restarts += 1
-                model.load_state_dict(last_good)
-                if res.restarts > cfg.max_restarts:
-                    res.diverged = True
-                    warnings.warn(
-                        f"Training diverged (non-finite loss) {res.restarts} times; stopped and "
-                        "kept the last good state. Lower lr= or check the data.",
-                        stacklevel=3,
-                    )
-                    break
-                lr_scale *= 0.5
-                opt = torch.optim.AdamW(
-                    model.parameters(), lr=cfg.lr * lr_scale, weight_decay=cfg.weight_decay
-                )
-                continue
-            epoch += 1
-            rec = {
-                "epoch": epoch,
-                "loss": ep_loss / max(ep_n, 1),
-                "lr": opt.param_groups[0]["lr"],
-                "time": time.perf_counter() - t0,
-            }
-            steps_since += steps_per_epoch
-            done = (cfg.epochs is not None and epoch >= cfg.epochs) or out_of_time()
-            check = steps_since >= cfg.eval_steps or done
-            if per_member and check:
-                # each member keeps its own best state; the weights follow from their errors
-                if folds is not None:  # each member where it saw nothing
-                    errs = [
-                        _losses(mem, v, max(bs, 8192), select)
-                        for mem, v in zip(model.members, va_members, strict=True)
-                    ]
-                else:
-                    errs = member_errors(model, va, max(bs, 8192), select)
-                vm = [float(e.mean()) for e in errs]
-                rec["val"] = min(vm)
-                rec["val_members"] = vm
-                if best_state is None:
-                    best_state = _clone_state(model)
-                for i, e in enumerate(errs):
-                    if member_err[i] is None or e.mean() < member_err[i].mean():
-                        member_err[i] = e.cpu()
-                        pre = f"members.{i}."
-                        for k, val in model.members[i].state_dict().items():
-                            best_state[pre + k] = val.detach().clone()
-                if min(vm) < best_val:
-                    best_val = min(vm)
-                    res.best_epoch = epoch
-            elif va is not None and check:
-                v = evaluate(model, va, max(bs, 8192), loss)
-                rec["val"] = v
-                if v < best_val:
-                    best_val, best_state = v, _clone_state(model)
-                    res.best_epoch = epoch
-            if check:
-                last_good = _clone_state(model)
-                steps_since = 0
-            res.history.append(rec)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(
-                    loss=f"{rec['loss']:.4g}",
-                    **({"val": f"{rec['val']:.4g}"} if "val" in rec else {}),
-                )
-            if cfg.checkpoint and time.perf_counter() - last_ck >= cfg.checkpoint_every:
-                write_checkpoint(time.perf_counter() - t0)
-                last_ck = time.perf_counter()
-    except KeyboardInterrupt:
-        res.interrupted = True
-        warnings.warn(
-            f"Training interrupted after {epoch} epoch(s); keeping the best state so far.",
-            stacklevel=3,
+            f = lr_factor(cfg, self.epoch, self.progress_of(self.epoch + k / self.steps_per_epoch))
+            f *= self.lr_scale
+            for g in self.opt.param_groups:
+                g["lr"] = cfg.lr * f
+            idx = perm[k * bs : (k + 1) * bs]
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+                lval = batch_loss(model, tr, idx, cfg, self.loss, self.gen, self.split.learns)
+            if not torch.isfinite(lval):
+                return ep_loss, ep_n, True
+            self.opt.zero_grad(set_to_none=True)
+            lval.backward()
+            if cfg.clip:
+                nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+            self.opt.step()
+            ep_loss += float(lval.detach()) * len(idx)
+            ep_n += len(idx)
+        return ep_loss, ep_n, False
+
+    def _restart(self) -> bool:
+        """Back to the last good state at half the learning rate; True where it gives up."""
+        res, cfg = self.res, self.cfg
+        res.restarts += 1
+        self.model.load_state_dict(self.last_good)
+        if res.restarts > cfg.max_restarts:
+            res.diverged = True
+            warnings.warn(
+                f"Training diverged (non-finite loss) {res.restarts} times; stopped and "
+                "kept the last good state. Lower lr= or check the data.",
+                stacklevel=4,
+            )
+            return True
+        self.lr_scale *= 0.5
+        self.opt = torch.optim.AdamW(
+            self.model.parameters(), lr=cfg.lr * self.lr_scale, weight_decay=cfg.weight_decay
         )
-    finally:
-        if bar is not None:
-            bar.close()
-    res.seconds = time.perf_counter() - t0
-    if cfg.checkpoint and not res.interrupted:
-        write_checkpoint(res.seconds)
-    if per_member and best_state is not None and all(e is not None for e in member_err):
-        if folds is not None:  # each member judged at its own locations: a plain average
-            w = torch.full((len(member_err),), 1.0 / len(member_err))
-        else:
-            w = member_weights(torch.stack(member_err), va.point.cpu())
-        best_state["weights"] = w.to(best_state["weights"].device)
-        res.member_val = [float(e.mean()) for e in member_err]
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    elif res.interrupted:
-        model.load_state_dict(last_good)
-    model.eval()
-    return res
+        return False
+
+    def _validate(self, rec: dict) -> None:
+        """The held-out error into ``rec``; the best state (per member where members are
+        weighed: each keeps its own) kept."""
+        model, split, size = self.model, self.split, max(self.bs, 8192)
+        if self.per_member:
+            if split.folds is not None:  # each member where it saw nothing
+                errs = [
+                    _losses(mem, v, size, self.select)
+                    for mem, v in zip(model.members, split.va_members, strict=True)
+                ]
+            else:
+                errs = member_errors(model, split.va, size, self.select)
+            vm = [float(e.mean()) for e in errs]
+            rec["val"] = min(vm)
+            rec["val_members"] = vm
+            if self.best_state is None:
+                self.best_state = _clone_state(model)
+            for i, e in enumerate(errs):
+                if self.member_err[i] is None or e.mean() < self.member_err[i].mean():
+                    self.member_err[i] = e.cpu()
+                    pre = f"members.{i}."
+                    for k, val in model.members[i].state_dict().items():
+                        self.best_state[pre + k] = val.detach().clone()
+            if min(vm) < self.best_val:
+                self.best_val = min(vm)
+                self.res.best_epoch = self.epoch
+        elif split.va is not None:
+            v = evaluate(model, split.va, size, self.loss)
+            rec["val"] = v
+            if v < self.best_val:
+                self.best_val, self.best_state = v, _clone_state(model)
+                self.res.best_epoch = self.epoch
+
+    def _show(self, rec: dict) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(
+                loss=f"{rec['loss']:.4g}",
+                **({"val": f"{rec['val']:.4g}"} if "val" in rec else {}),
+            )
+
+    def finish(self) -> TrainResult:
+        """The model in its best state (members weighed), and the run's result."""
+        res, model, member_err = self.res, self.model, self.member_err
+        res.seconds = time.perf_counter() - self.t0
+        if self.cfg.checkpoint and not res.interrupted:
+            self.write_checkpoint(res.seconds)
+        best = self.best_state
+        if self.per_member and best is not None and all(e is not None for e in member_err):
+            if self.split.folds is not None:  # each judged at its own locations: averaged
+                w = torch.full((len(member_err),), 1.0 / len(member_err))
+            else:
+                w = member_weights(torch.stack(member_err), self.split.va.point.cpu())
+            best["weights"] = w.to(best["weights"].device)
+            res.member_val = [float(e.mean()) for e in member_err]
+        if best is not None:
+            model.load_state_dict(best)
+        elif res.interrupted:
+            model.load_state_dict(self.last_good)
+        model.eval()
+        return res
 
 
 def save_checkpoint(
