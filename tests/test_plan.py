@@ -52,7 +52,7 @@ def test_auto_member_folds_at_any_size_on_single_maps_only():
     x = torch.rand(2000, 2)
     kw = dict(n_obs=2000, n_distinct=2000, encoding=None, x=x, user_model={}, ensemble=6)
     single = resolve("auto", "mmgn", n_snapshots=1, user_train={}, **kw)
-    assert single.train["member_folds"] == plan.AUTO_SINGLE_FOLDS == "always"
+    assert single.train["member_folds"] == plan.AUTO_SINGLE_FOLDS
     # 200 held out: shared with the default for fields with time, each member's own here
     assert member_folds_apply(single.train["member_folds"], 0.1, 2000, 6)
     # and an epoch trains on every observation

@@ -242,7 +242,7 @@ def test_held_out_score_of_a_default_fit(tmp_path):
     assert few.misfit_check_["member_folds"] and few.held_out_score_ is None
     assert "too few for an honest error figure" in repr(few)
     # a shared held-out set of fewer than 50 locations: they chose the best states too, and the
-    # reading flatters the fit (bench/README.md, session 29); no score
+    # reading flatters the fit; no score
     small = xinr.INR(**FAST).fit(analytic_field(nt=1, nlat=19, nlon=36, holes=0.4)[1])
     check = small.misfit_check_
     assert not check["member_folds"] and 20 <= check["locations"] < 50

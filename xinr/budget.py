@@ -115,8 +115,13 @@ def size_to_budget(
     if resize and plan.ensemble > 1:
         k, kind = _ensemble_size(net, plan, data, cfg, device, remake, single_mix)
         if k != plan.ensemble or kind is not None:
+            was = plan
             plan, net = remake(k, kind)
-            why = f"{k} member(s) get {plans.AUTO_MEMBER_STEPS} steps in {cfg.max_time:.0f} s"
+            if kind is not None:
+                why = f"the {was.name} of {was.ensemble} does not get its steps in the budget"
+                plan = plan.with_rule(Rule("model", kind, why))
+            steps = plans.AUTO_MEMBER_STEPS
+            why = f"sized to the budget: {steps} steps each in {cfg.max_time:.0f} s, from timed steps"
             plan = plan.with_rule(Rule("ensemble", k, why))
         cfg = time_left(TrainConfig(**plan.train))
     sized = Sized(plan, net, cfg)

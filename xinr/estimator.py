@@ -29,7 +29,6 @@ TRAIN_OPTIONS = (
     "checkpoint", "checkpoint_every", "resume", "amp", "jitter", "curvature", "member_folds",
 )  # fmt: skip
 ENCODING_CHOICES = ("auto", "box", "sphere", "sh")
-RESIDUAL_CHOICES = ("idw", "none")
 
 
 class INR:
@@ -257,6 +256,7 @@ class INR:
     def _check_options(self) -> None:
         from . import plan
         from .models import get_builder
+        from .residuals import RESIDUAL_STAGES
         from .training import check_member_folds
 
         if self.model not in (plan.MIX_MODEL_NAME, plan.AUTO_MODEL_NAME):
@@ -275,9 +275,10 @@ class INR:
                 )
         if self.member_folds is not None:
             check_member_folds(self.member_folds)
-        if self.residuals is not None and self.residuals not in RESIDUAL_CHOICES:
+        allowed = [*RESIDUAL_STAGES, "none"]
+        if self.residuals is not None and self.residuals not in allowed:
             raise ValueError(
-                f"Unknown residuals {self.residuals!r}. Expected one of {list(RESIDUAL_CHOICES)} "
+                f"Unknown residuals {self.residuals!r}. Expected one of {allowed} "
                 "(or None for the preset's choice)."
             )
         if self.encoding not in ENCODING_CHOICES:

@@ -13,7 +13,7 @@ import torch
 from .encoding import Encoding, TimeScaler, time_neighbours
 from .models import build_network
 from .normalize import Standardizer
-from .residuals import ResidualField
+from .residuals import RESIDUAL_STAGES
 from .training import resolve_device
 
 
@@ -36,7 +36,7 @@ class FittedField:
         Whether the snapshots lie along one dimension: times between them can then be asked for.
     bounds : tuple or None
         Limits of the predicted values.
-    residuals : xinr.residuals.ResidualField or None
+    residuals : a residual stage (xinr.residuals.RESIDUAL_STAGES) or None
         The residual stage: the network's misfits at the observations, interpolated and added.
     device : str
         Where to predict (``"auto"``: a CUDA GPU where there is one).
@@ -50,7 +50,7 @@ class FittedField:
     times: np.ndarray
     one_axis: bool = True
     bounds: tuple | None = None
-    residuals: ResidualField | None = None
+    residuals: object | None = None  # a residual stage (xinr.residuals.RESIDUAL_STAGES)
     device: str = "auto"
 
     def predict(self, lat, lon, snaps, times, batch_size=None, out=None) -> np.ndarray:
@@ -165,6 +165,8 @@ class FittedField:
         }
         tensors = {"state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()}}
         if self.residuals is not None:
+            kind = {cls: name for name, cls in RESIDUAL_STAGES.items()}[type(self.residuals)]
+            meta["residual_stage"] = kind
             tensors["residuals"] = {
                 k: torch.from_numpy(np.ascontiguousarray(v))
                 for k, v in self.residuals.to_dict().items()
@@ -203,6 +205,8 @@ class FittedField:
             # files written before the misfits were kept: the network alone, as fitted
             residuals=None
             if res is None
-            else ResidualField.from_dict({k: v.numpy() for k, v in res.items()}),
+            else RESIDUAL_STAGES[meta.get("residual_stage", "idw")].from_dict(
+                {k: v.numpy() for k, v in res.items()}
+            ),
             device=device,
         )

@@ -2,9 +2,8 @@
 step), the residual stage, the gate, and the codes of empty snapshots. Each is a function of
 explicit inputs; numpy and torch in and out.
 
-The residual stage and the gate are pluggable: :data:`RESIDUAL_STAGES` maps a ``residuals=``
-option to a class built from the network's misfits at the observations (it must offer
-``interpolate(lat, lon, snaps, out=None)``, ``to_dict()`` and ``from_dict()``), and
+The residual stage and the gate are pluggable: :data:`xinr.residuals.RESIDUAL_STAGES` maps a
+``residuals=`` option to a class built from the network's misfits at the observations, and
 :data:`GATES` maps a plan's gate to a function that reads the held-out check and says whether the
 stage's correction stays.
 """
@@ -23,7 +22,7 @@ from .fitted import FittedField
 from .models import build_network
 from .plan import AUTO_MODEL_NAME, Plan, Rule, make_plan
 from .residuals import (
-    ResidualField,
+    RESIDUAL_STAGES,
     check_snapshot_count,
     checked_snapshots,
     correction_declined,
@@ -31,8 +30,6 @@ from .residuals import (
 )
 from .training import TrainData, TrainResult, predict_observations, resolve_device, train
 
-#: residual stages by name (``INR(residuals=...)``); ``"none"`` has none
-RESIDUAL_STAGES: dict[str, type] = {"idw": ResidualField}
 #: gates by name: the held-out check -> whether the correction stays
 GATES = {"held-out": lambda check: not correction_declined(check)}
 OBSERVATION_BATCH = 16384  # observations per batch of the pass that computes the misfits
@@ -218,21 +215,21 @@ def fit_field(options: dict, user_model: dict, user_train: dict, lat, lon, locat
         global_field=global_field,
     )  # fmt: skip
 
+    why = "given" if options["encoding"] != "auto" else (
+        "the field wraps around the globe" if global_field else "a regional field"
+    )  # fmt: skip
+
     def remake(k, model=None):
         p = make_plan(
             stats, model=options["model"] if model is None else model, preset=options["preset"],
             user_model=user_model, user_train=user_train, ensemble=k,
             residuals=options["residuals"], bounds=options["bounds"],
-        )  # fmt: skip
+        ).with_rule(Rule("encoding", kind, why))  # fmt: skip
         return p, build_network(
             p.base, encoding.dim, stats.n_snapshots, p.ensemble, p.model, p.members, p.names
         )
 
     plan, net = remake(options["ensemble"])
-    why = "given" if options["encoding"] != "auto" else (
-        "the field wraps around the globe" if global_field else "a regional field"
-    )  # fmt: skip
-    plan = plan.with_rule(Rule("encoding", kind, why))
     device = resolve_device(options["device"])
     data = TrainData(
         x=x,

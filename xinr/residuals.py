@@ -26,7 +26,6 @@ import numpy as np
 from .classical import interpolate_snapshot
 from .geometry import unit_vectors
 
-RESIDUALS = ("idw", "none")
 # neighbours per query point, and the distance (in median neighbour spacings of the snapshot's
 # observations) at which an imaginary observation with zero misfit weighs as much as a real one:
 # far from every observation the correction fades towards the network's own field
@@ -35,17 +34,17 @@ FADE_SPACINGS = 3.0
 # The held-out check (:func:`held_out_check`) leaves the correction out only where it raised the
 # mean squared error at the held-out locations by more than CHECK_MARGIN, and decides nothing with
 # fewer held-out locations than MIN_CHECK_LOCATIONS (with 10, an offline screen got the sign wrong
-# in both cases, bench/README session 11). The check is pessimistic: the held-out locations also
+# in both cases). The check is pessimistic: the held-out locations also
 # chose the network's best state, and the correction there comes from 90% of the observations; on
 # the sample SST it read -2.4% to +7.3% where the correction moved the error at the hidden points
 # by -4.9 to +1.2 points. Where it read more than +10% (single sharp snapshots and sea ice at
 # 1%), the correction cost 0.9-11 points at the hidden points in all 7 such fits of the 24-case
-# table's two seeds (margins of 5% and 15% gave the same mean; bench/README.md, session 12). A
+# table's two seeds (margins of 5% and 15% gave the same mean; docs/decisions.md). A
 # test in standard errors instead did worse: it would have removed a correction worth 17 points
 # at hsurf 5%/3. It visits at most CHECK_SNAPSHOTS snapshots, and on dense data as many as hold
 # about CHECK_OBSERVATIONS observations in all (:func:`check_snapshot_count`: at the paper's
 # satellite SST size, 45,000 a day, 23 days still hold out 100,000 observations; the 48 took 8 s
-# of a 120 s budget on the 2-core CPU, bench/README.md, session 26).
+# of a 120 s budget on the 2-core CPU).
 MIN_CHECK_LOCATIONS = 20
 CHECK_MARGIN = 0.10
 CHECK_SNAPSHOTS = 48
@@ -198,6 +197,14 @@ class ResidualField:
         offsets = np.asarray(d["offsets"], dtype=np.int64)
         snap = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
         return cls(d["lat"], d["lon"], d["point"], snap, d["residual"], len(offsets) - 1)
+
+
+#: residual stages by name (``INR(residuals=...)``; ``"none"`` has none): a class built as
+#: ``cls(lat, lon, point, snap, misfit, n_snapshots)`` from the network's misfits at the
+#: observations, with ``interpolate(lat, lon, snaps, out=None)`` (adds nothing where ``out`` is
+#: None: returns the (S, P) correction; else adds it to ``out``), ``to_dict()`` and
+#: ``from_dict()``. Register another by adding it here.
+RESIDUAL_STAGES: dict[str, type] = {"idw": ResidualField}
 
 
 def check_snapshot_count(
@@ -414,7 +421,7 @@ def correction_declined(
 # they are. Over 19 fits with 50-904 held-out locations the reading minus the figure at the hidden
 # points was -30 to +24 points (mean -3), within two standard errors in 17; over 8 fits with
 # 20-47 it was -64 to +4 (mean -24), within two in 5 (cloud cover at 1%, 20 locations: -57% +/- 8%
-# where the truth was +7%). bench/README.md, session 29, has the command and the files
+# where the truth was +7%; docs/decisions.md).
 SCORE_MIN_LOCATIONS = 50
 
 
@@ -437,14 +444,13 @@ def held_out_score(check: dict | None, min_locations: int = SCORE_MIN_LOCATIONS)
     >>> held_out_score({**check, "locations": 20}) is None
     True
     """
-    if check is None or "linear" not in check:  # (a model saved before session 26 has none)
+    if check is None or "linear" not in check:  # (a model saved by an earlier version has none)
         return None
     if check.get("member_folds"):
         # each member's best state was chosen at its own held-out locations, so its error there
         # reads one member's error, picked there, and not the ensemble's: with fewer than 200
         # stations up to 73 points below the error at the hidden points, outside two standard
-        # errors in 4 of 9 fits (bench/README.md, session 26); on single maps at any size
-        # (sessions 30-31) -46 to +36 points off, outside two standard errors in 13 of 32 fits
+        # errors in 4 of 9 fits; on single maps at any size -46 to +36 points off, outside two standard errors in 13 of 32 fits
         # (a shared set of 50 or more locations: in 0 of 16)
         return None
     if check["locations"] < min_locations:

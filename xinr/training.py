@@ -82,7 +82,7 @@ class TrainConfig:
     # weight of the penalty on the network's second differences between the observations (0: none),
     # the differences' step in encoded units, and how many points of each batch it is taken at
     # (256: level with 1024 in accuracy, and at 2,000 observations a step costs 1.42x a step
-    # without the penalty instead of 2.38x; bench/README.md, session 15); see curvature_penalty
+    # without the penalty instead of 2.38x); see curvature_penalty
     curvature: float = 0.0
     curvature_step: float = 0.0
     curvature_points: int = 256
@@ -434,7 +434,7 @@ def epoch_order(point: torch.Tensor, gen: torch.Generator, grouped: bool) -> tor
 
     Grouped batches hold fewer distinct points, each observed several times, so a step costs
     less (3.2x at 10 observations per point for MMGN on the 2-core CPU: 111 -> 35 ms per batch of
-    8,192); bench/README.md, session 25, has what it did to the error.
+    8,192).
 
     Examples
     --------

@@ -58,7 +58,7 @@ d = xr.open_dataset(f"{ncl}/cdf/fice.nc", decode_times=False)["fice"].isel(time=
 d = d.rename(hlat="lat", hlon="lon")
 d.name, d.attrs = "fice", {"units": "1"}
 out["fice"] = d
-# Checks on fields never used for tuning (session 8): the other COADS variables (same grid and
+# Checks on fields never used for tuning: the other COADS variables (same grid and
 # gaps as the sample), and two larger fields (above 20,000 observations at 5%)
 coads = xr.open_dataset(f"{ferret}/coads_climatology.cdf", decode_times=False)
 for var, units in (("SLP", "hPa"), ("WSPD", "m s-1"), ("VWND", "m s-1"), ("AIRT", "degC")):
@@ -71,7 +71,7 @@ out["ocean_temp"] = wrap(std(d, "YAX_SUBSET", "XAX_SUBSET", "temp", "degC").rena
 d = xr.open_dataset(f"{ferret}/etopo20.cdf", decode_times=False)["ROSE"]
 d = std(d, "ETOPO20Y", "ETOPO20X1_1081", "elevation", "m").isel(lon=slice(0, 1080))  # 1081st = 1st
 out["etopo_global"] = wrap(d)
-# Session 9, more fields never used for tuning, from NCL's example data: CMIP-style monthly
+# More fields never used for tuning, from NCL's example data: CMIP-style monthly
 # near-surface air temperature and eastward wind, geopotential height, SST on an ocean model's
 # bipolar curvilinear grid, and two regional rotated-pole fields (temperature, orography)
 for k, (path, var) in {
@@ -85,7 +85,7 @@ for k, (path, var) in {
     d = xr.open_dataset(f"{ncl}/{path}", decode_times=False)[var].squeeze(drop=True)
     d.name, d.attrs = var.lower(), {"units": d.attrs.get("units", "")}
     out[k] = d
-# Session 15, four more fields never used for tuning: a regional field with a time axis (monthly
+# Four more fields never used for tuning: a regional field with a time axis (monthly
 # SST climatology over the tropical Pacific), global surface pressure on a spectral-element
 # model's unstructured grid (12 months; sharp where it follows the mountains), a regional
 # high-resolution topography (every 4th point), and a single global SST anomaly map with land gaps
@@ -119,7 +119,7 @@ out["trinidad_topo"] = d.load()
 d = xr.open_dataset(f"{ncl}/cdf/sstanom.robinsonproj.nc", decode_times=False)["SST"].load()
 d.name, d.attrs = "sst_anomaly", {"units": "K"}
 out["sst_anomaly_pmip"] = d
-# Session 21, three more fields never used for tuning, of kinds the benchmark lacked: synoptic
+# Three more fields never used for tuning, of kinds the benchmark lacked: synoptic
 # weather (a storm's 6-hourly zonal wind over North America and the Pacific, with missing
 # values), a global daily temperature series, and a global moisture map (relative humidity at
 # 500 hPa, one time)
@@ -134,7 +134,7 @@ d = xr.open_dataset(f"{ncl}/nug/rectilinear_grid_3D.nc", decode_times=False)["rh
 d = d.isel(time=0, drop=True).sel(lev=50000.0, drop=True)
 d.name, d.attrs = "rhum", {"units": "1"}
 out["rhum_500"] = d.load()
-# Session 22, three more fields never used for tuning, of kinds the benchmark lacked: ocean
+# Three more fields never used for tuning, of kinds the benchmark lacked: ocean
 # salinity on an ICON triangular (unstructured) grid at three depths stacked as snapshots with
 # land gaps, a monthly latent heat flux climatology with land and sea-ice gaps that change by
 # month, and zonal wind at 14 pressure levels stacked as snapshots (no time axis)
@@ -153,7 +153,7 @@ out["levels_uwnd"] = d.load()
 d = xr.open_dataset(f"{ncl}/cdf/pop.nc", decode_times=False)["t"].load()
 d.name, d.attrs = "t", {"units": "degC"}
 out["pop_temp"] = d
-# Session 29, two more fields never used for tuning, of kinds the benchmark lacked: a global
+# Two more fields never used for tuning, of kinds the benchmark lacked: a global
 # precipitation map (skewed, with sharp convergence zones) and total cloud cover (bounded 0..1),
 # annual means of an ICON AMIP run on the same R2B4 triangular grid as the salinity above (the
 # file holds no coordinates; its cells follow triangular_grid_ICON.nc's order: neighbouring cells'
