@@ -247,3 +247,47 @@ def test_neighbour_roughness_reads_agreement_between_neighbours():
     # nothing to read: one observation per snapshot, or constant values
     assert np.isnan(neighbour_roughness(lat, lon, np.arange(3), np.arange(3), noise[:3]))
     assert np.isnan(neighbour_roughness(lat, lon, point, snap, np.ones(point.size)))
+
+
+def test_the_plan_records_which_rules_fired_and_why():
+    stats = FieldStats(1240, 1240, 1, spacing=0.02, value_range=(0.0, 3.0))
+    p = make_plan(stats, user_train={})
+    names = [r.name for r in p.rules]
+    for name in ("time budget", "model", "ensemble", "member folds", "input_scale", "epochs",
+                 "curvature", "jitter", "mixture", "frequency spread", "residual stage", "bounds"):  # fmt: skip
+        assert name in names, name
+    assert p.rule("ensemble").why == "1,240 observations, at most 20,000"
+    assert p.rule("bounds").value == (0.0, 3.0)
+    text = str(p)
+    assert text.startswith("Plan (auto preset): 4 mmgn + 1 resmlp + 1 siren; residual stage 'idw'")
+    assert "  - ensemble: 6 (1,240 observations, at most 20,000)" in text.splitlines()
+    # what the user gives is not decided by a rule, or is marked as given
+    mine = make_plan(stats, model="mmgn", user_train={"epochs": 3, "jitter": 0.0}, ensemble=2,
+                     residuals="none", bounds=False)  # fmt: skip
+    names = [r.name for r in mine.rules]
+    assert not {"time budget", "model", "ensemble", "epochs", "jitter", "bounds"} & set(names)
+    assert mine.rule("residual stage").why == "given" and not mine.gate
+    # and the paper preset fires none of the auto preset's recipe rules
+    paper = make_plan(stats, model="mmgn", preset="paper", user_train={})
+    assert [r.name for r in paper.rules] == ["ensemble", "residual stage"]
+    assert paper.residuals == "none" and paper.bounds is None
+
+
+def test_rules_are_pure_functions_of_the_statistics():
+    fixed = FieldStats(1200, 100, 12, roughness=0.1)
+    moving = FieldStats(1200, 900, 12, roughness=0.1)
+    assert plan.shares_positions(fixed) and not plan.shares_positions(moving)
+    assert plan.smooth_at_stations(fixed) and not plan.smooth_at_stations(moving)
+    assert plan.rule_curvature(fixed) > 0 and plan.rule_curvature(moving) == 0
+    assert plan.rule_model("auto", "auto", {}, fixed, selected=False)[0] == "mix"
+    assert plan.rule_model("auto", "auto", {}, moving, selected=True)[0] == "mmgn"
+    unknown = FieldStats(1200, 100, 12, roughness=0.1, times_known=False)
+    assert plan.rule_model("auto", "auto", {}, unknown, selected=True) == (
+        "mmgn", "some times are unknown"
+    )
+    assert plan.rule_steps_cap(100, 90, 90) == plan.AUTO_STEPS
+    assert plan.rule_steps_cap(100, 900, 90) == math.ceil(plan.AUTO_STEPS / 10)
+    with pytest.raises(ValueError, match="Unknown bounds 'range'"):
+        plan.rule_bounds("range", "auto", fixed)
+    with pytest.raises(ValueError, match="lo < hi"):
+        plan.rule_bounds((2, 1), "auto", fixed)

@@ -12,7 +12,7 @@ from .comparison import compare
 from .errors import CoordinateError, DataError, ModelFileError, NotFittedError
 from .estimator import INR, load
 
-_LAZY = {"list_models": "models", "register_model": "models", "datasets": None}
+_LAZY = {"list_models": "models", "register_model": "models", "datasets": None, "models": None}
 
 
 def __getattr__(name):
