@@ -20,7 +20,8 @@ def test_compare_returns_every_method_with_finite_errors():
     res = xinr.compare(
         obs, models=["mix", "mmgn", "siren"], epochs=5, progress=False, max_time=None
     )
-    assert list(res.method.values) == ["mix", "mmgn", "siren", "nearest", "linear", "idw"]
+    peers = ["nearest", "linear", "idw", "kriging", "spline", "kriging_st", "dineof"]
+    assert list(res.method.values) == ["mix", "mmgn", "siren", *peers]
     for v in ("rmse", "mse_minmax", "mse_paper", "fit_time", "predict_time"):
         assert np.isfinite(res[v].values).all(), v
     assert res.attrs["n_scored"] > 0
@@ -52,8 +53,10 @@ def test_compare_errors():
     _, obs = analytic_field()
     with pytest.raises(ValueError, match="Unknown model 'mmgm'"):
         xinr.compare(obs, models=["mmgm"])
-    with pytest.raises(ValueError, match="Unknown classical method 'kriging'"):
-        xinr.compare(obs, classical=["kriging"])
+    with pytest.raises(ValueError, match="Unknown classical method 'krige'"):
+        xinr.compare(obs, classical=["krige"])
+    with pytest.raises(ValueError, match=r"\['dineof'\] need snapshots along one dimension"):
+        xinr.compare(obs.isel(time=0), models=[], classical=["dineof"])
     with pytest.raises(ValueError, match="holdout must be"):
         xinr.compare(obs, holdout=1.5)
 

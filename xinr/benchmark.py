@@ -97,3 +97,45 @@ def mse_paper(pred, truth, mask=None) -> float:
     m = np.isfinite(truth) if mask is None else (mask & np.isfinite(truth))
     e = ((pred - lo) - (truth - lo)) / span
     return float(np.mean(e[m] ** 2))
+
+
+def cloud_mask(
+    valid: np.ndarray, lat, lon, clear: float, seed: int | None = 0, scale: float = 0.1
+) -> np.ndarray:
+    """Boolean (S, P) mask of the points seen through cloud-like holes: in each snapshot the
+    ``clear`` share of its valid points where a smooth random field is highest, a different field
+    in every snapshot, so that the gaps are contiguous and move. Points that are not valid (land)
+    are never seen.
+
+    The random field is a sum of 64 random cosines of the points' unit vectors, with wave vectors
+    of spread 1 / (``scale`` x the chord extent of the valid points): structures about a tenth of
+    the field's extent by default, whatever the grid (regular, curvilinear, unstructured).
+
+    Examples
+    --------
+    >>> lat, lon = np.meshgrid(np.linspace(-40, 40, 30), np.linspace(0, 80, 40), indexing="ij")
+    >>> valid = np.ones((3, lat.size), bool); valid[:, :100] = False  # some land
+    >>> m = cloud_mask(valid, lat.ravel(), lon.ravel(), 0.3, seed=0)
+    >>> m.sum(1).tolist(), bool(m[:, :100].any()), bool((m[0] == m[1]).all())
+    ([330, 330, 330], False, False)
+    """
+    from .geometry import unit_vectors
+
+    valid = np.asarray(valid, dtype=bool)
+    if not 0 < clear <= 1:
+        raise ValueError(f"clear must be a share in (0, 1]; got {clear!r}.")
+    xyz = unit_vectors(np.asarray(lat, np.float64), np.asarray(lon, np.float64))
+    seen = valid.any(0)
+    extent = float(np.ptp(xyz[seen], axis=0).max()) if seen.any() else 1.0
+    rng = np.random.default_rng(seed)
+    out = np.zeros_like(valid)
+    for s in range(valid.shape[0]):
+        idx = np.flatnonzero(valid[s])
+        if idx.size == 0:
+            continue
+        w = rng.normal(size=(64, 3)) / (scale * max(extent, 1e-6))
+        phase = rng.uniform(0, 2 * np.pi, 64)
+        field = np.cos(xyz[idx] @ w.T + phase).sum(1)
+        n = int(np.clip(round(clear * idx.size), 1, idx.size))
+        out[s, idx[np.argsort(-field, kind="stable")[:n]]] = True
+    return out

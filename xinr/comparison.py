@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 
 from .benchmark import mse_minmax, mse_paper, rmse
-from .classical import CLASSICAL, fill
+from .classical import CLASSICAL, SERIES, fill
 from .coords import find_layout, spatial_points
 from .estimator import INR, select_variable
 from .plan import AUTO_MODEL_NAME, MIX_MODEL_NAME
@@ -27,7 +27,7 @@ DEFAULT_MODELS = ("auto", "mmgn", "resmlp", "siren", "ffn_p", "ffn_g")
 def compare(
     da: xr.DataArray | xr.Dataset,
     models: Sequence[str] = DEFAULT_MODELS,
-    classical: Sequence[str] = CLASSICAL,
+    classical: Sequence[str] | str = "all",
     *,
     holdout: float = 0.1,
     max_time: float | None = None,
@@ -46,8 +46,11 @@ def compare(
     models : sequence of str
         INR models to fit (registered names, ``"mix"``, an ensemble of two, or ``"auto"``, the
         default's choice), each with ``INR(model, max_time=..., **fit_kwargs)``.
-    classical : sequence of str
-        Any of ``"nearest"``, ``"linear"``, ``"idw"`` (needs scipy).
+    classical : sequence of str, or "all"
+        Any of ``"nearest"``, ``"linear"``, ``"idw"``, ``"kriging"``, ``"spline"`` (per
+        snapshot), ``"kriging_st"`` and ``"dineof"`` (along a time axis; :mod:`xinr.classical`).
+        ``"all"`` (default): every one that applies (the series methods where the snapshots lie
+        along one dimension, at least 3 of them).
     holdout : float
         Share of the observed points hidden from every method and scored, in (0, 1).
     max_time : float, optional
@@ -80,9 +83,18 @@ def compare(
     >>> table.method.values.tolist()
     ['mmgn', 'nearest']
     """
-    _check_methods(holdout, models, classical)
     da = select_variable(da, var)
     lay = find_layout(da, lat, lon)
+    one_axis = len(lay.snapshot_dims) == 1 and da.sizes[lay.snapshot_dims[0]] >= 3
+    if isinstance(classical, str) and classical == "all":
+        classical = [c for c in CLASSICAL if one_axis or c not in SERIES]
+    _check_methods(holdout, models, classical)
+    if not one_axis and set(classical) & set(SERIES):
+        raise ValueError(
+            f"{sorted(set(classical) & set(SERIES))} need snapshots along one dimension (at least "
+            f"3); this field has snapshot dimensions {lay.snapshot_dims}. Leave them out."
+        )
+    times = _times(da, lay) if one_axis else None
     da = da.transpose(*(lay.snapshot_dims + lay.dims))
     la, lo = spatial_points(da, lay, allow_missing=True)  # (the fits check the observed)
     S = int(np.prod([da.sizes[d] for d in lay.snapshot_dims], dtype=np.int64))
@@ -113,7 +125,7 @@ def compare(
         rows.append((m, "inr", pred, t_fit, time.perf_counter() - t1))
     for c in classical:
         t0 = time.perf_counter()
-        pred = fill(c, la, lo, train, hide)
+        pred = fill(c, la, lo, train, hide, times=times, seed=seed)
         rows.append((c, "classical", pred, 0.0, time.perf_counter() - t0))
     out = _scores(rows, values, observed, hide)
     out.attrs.update(
@@ -129,6 +141,20 @@ def compare(
     )
     out["rmse"].attrs["units"] = out.attrs["units"]
     return out
+
+
+def _times(da, lay) -> np.ndarray:
+    """The snapshots' times as floats (their index where they are not times)."""
+    from .coords import labels_to_float
+
+    d = lay.snapshot_dims[0]
+    try:
+        t = labels_to_float(np.asarray(da[d].values)) if d in da.coords else None
+    except (TypeError, ValueError):
+        t = None
+    if t is None or not np.isfinite(t).all():
+        return np.arange(da.sizes[d], dtype=float)
+    return t
 
 
 def _check_methods(holdout, models, classical) -> None:
