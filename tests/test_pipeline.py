@@ -130,5 +130,22 @@ def test_a_residual_stage_plugged_in_fits_predicts_saves_and_loads(tmp_path, mon
     again = xinr.load(tmp_path / "m.xinr")
     assert isinstance(again.residuals_, _MeanMisfit)
     np.testing.assert_array_equal(again.reconstruct().values, with_stage)
-    with pytest.raises(ValueError, match="Unknown residuals 'kriging'.*'mean'"):
-        obs.inr.fit(**{**FAST, "residuals": "kriging"})
+    with pytest.raises(ValueError, match="Unknown residuals 'krig'.*'mean'"):
+        obs.inr.fit(**{**FAST, "residuals": "krig"})
+
+
+def test_the_kriging_residual_stage_passes_near_the_observations_and_saves(tmp_path):
+    _, obs = analytic_field(nt=2)
+    fitted = obs.inr.fit(**{**FAST, "residuals": "kriging", "bounds": False})
+    assert type(fitted.residuals_).__name__ == "KrigedMisfits"
+    seen = obs.isel(time=0).stack(p=("lat", "lon")).dropna("p")
+    at = fitted.predict(seen.lat.values, seen.lon.values, time=np.repeat(obs.time.values[0], seen.size))
+    alone = fitted.residuals_
+    fitted.residuals_ = None
+    net = fitted.predict(seen.lat.values, seen.lon.values, time=np.repeat(obs.time.values[0], seen.size))
+    fitted.residuals_ = alone
+    # the kriged misfits bring the field far closer to the observations than the network alone
+    assert np.abs(at - seen.values).mean() < 0.3 * np.abs(net - seen.values).mean()
+    fitted.save(tmp_path / "k.xinr")
+    again = xinr.load(tmp_path / "k.xinr")
+    np.testing.assert_array_equal(again.reconstruct().values, fitted.reconstruct().values)

@@ -91,12 +91,14 @@ class INR:
         smoothing spline's penalty). ``auto`` uses 0.3 on fields with one snapshot and at fixed
         positions where neighbouring observations agree (:func:`xinr.plan.rule_curvature`), 0
         elsewhere; ``paper`` never. It makes each step slower.
-    residuals : {"idw", "none"}, optional
+    residuals : {"idw", "kriging", "none"}, optional
         The residual stage. ``"idw"`` adds the inverse-distance-weighted interpolation of the
         network's misfits at the observations (16 nearest of the same snapshot on the sphere,
         fading beyond a few neighbour spacings; :mod:`xinr.residuals`), so that the
-        reconstruction passes through the observations: regression kriging with the network as
-        the trend. ``"none"`` returns the network's field alone. Default: ``"idw"`` under
+        reconstruction passes through the observations, with the network as the trend.
+        ``"kriging"`` krigs the misfits instead (a Matérn covariance fitted by maximum
+        likelihood; :class:`xinr.residuals.KrigedMisfits`). ``"none"`` returns the network's
+        field alone. Others can be registered in :data:`xinr.residuals.RESIDUAL_STAGES`. Default: ``"idw"`` under
         ``auto`` unless the gate declines it (the misfits of the training observations raise the
         squared error at the held-out places by more than 10%; ``misfit_check_``), ``"none"``
         under ``paper``. Under ``max_time`` the passes after training count in the budget; where
