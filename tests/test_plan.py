@@ -2,13 +2,12 @@
 
 import math
 
-import numpy as np
 import pytest
 import torch
 
 import xinr
 from xinr import plan
-from xinr.fieldstats import FieldStats, neighbour_roughness, neighbour_spacing
+from xinr.fieldstats import FieldStats, neighbour_spacing
 from xinr.plan import make_plan, member_folds_apply, training_rows
 
 
@@ -225,28 +224,6 @@ def test_auto_model_mixes_at_shared_positions_along_one_time_axis():
     # a named model is trained as named
     for name in ("mmgn", "mix", "siren"):
         assert resolve("auto", name, user_model={}, roughness=smooth, **fixed).name == name
-
-
-def test_neighbour_roughness_reads_agreement_between_neighbours():
-    rng = np.random.default_rng(0)
-    n, snaps = 400, 3
-    lat, lon = rng.uniform(-60, 60, n), rng.uniform(0, 360, n)
-    point, snap = np.tile(np.arange(n), snaps), np.repeat(np.arange(snaps), n)
-    smooth = np.cos(np.deg2rad(lat[point])) * (1 + snap) + np.sin(np.deg2rad(2 * lon[point]))
-    noise = rng.normal(size=point.size)
-    r_smooth = neighbour_roughness(lat, lon, point, snap, smooth)
-    r_noise = neighbour_roughness(lat, lon, point, snap, noise)
-    assert r_smooth < 0.05 and 0.8 < r_noise < 1.2
-    # the same reading in other units (it is relative to each snapshot's variance)
-    assert neighbour_roughness(lat, lon, point, snap, 1000 * smooth + 5) == pytest.approx(
-        r_smooth
-    )
-    # half smooth, half noise: in between
-    mixed = neighbour_roughness(lat, lon, point, snap, smooth + 0.5 * noise)
-    assert r_smooth < mixed < r_noise
-    # nothing to read: one observation per snapshot, or constant values
-    assert np.isnan(neighbour_roughness(lat, lon, np.arange(3), np.arange(3), noise[:3]))
-    assert np.isnan(neighbour_roughness(lat, lon, point, snap, np.ones(point.size)))
 
 
 def test_the_plan_records_which_rules_fired_and_why():

@@ -164,7 +164,7 @@ class ResidualField:
             d, i = d[:, None], i[:, None]
         exact = d[:, 0] < 1e-9
         # the weights in float32, in place: at a reconstruction grid's millions of points the
-        # float64 temporaries cost as much as the search (bench/misfit_weights_speed.py)
+        # float64 temporaries cost as much as the search
         d = d.astype(np.float32)
         # modified Shepard weights (Franke & Nielson 1980): zero at the distance of the (k+1)-th
         # observation, so the field is continuous where the k nearest change; with k or fewer

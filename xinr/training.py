@@ -255,7 +255,7 @@ def predict_observations(model: nn.Module, data: TrainData, batch_size: int) -> 
     in several snapshots of a batch costs its coordinate features once: with different positions
     per snapshot, where the data's snapshot order makes almost every observation of a batch a
     distinct point, the pass is several times faster (4.5x for MMGN at 10 observations per point
-    on the 2-core CPU, ``bench/observation_pass.py``). The values do not depend on the order.
+    on the 2-core CPU). The values do not depend on the order.
     """
     was = model.training
     model.eval()
@@ -345,7 +345,7 @@ def split_member_folds(
     so that every member can keep its best state by an error where it saw nothing, while the
     ensemble as a whole trains on every location: with one held-out set shared by all members,
     10% of the stations are never used, which costs sparse fields 4-17% more error (linear
-    interpolation with 90% of the stations, ``bench/station_share.py``). None where the
+    interpolation with 90% of the stations; docs/decisions.md). None where the
     locations are too few for ``k`` disjoint sets of at least one location each.
 
     Examples
