@@ -419,6 +419,67 @@ class INR:
 
         return describe(self)
 
+    # ------------------------------------------------------------------ new snapshots
+    def update(
+        self,
+        da: xr.DataArray | xr.Dataset,
+        var: str | None = None,
+        *,
+        epochs: int | None = None,
+        max_time: float | None = None,
+    ) -> INR:
+        """A fitted model that also holds the snapshots of ``da``: their codes fitted on the
+        learned spatial basis, which stays frozen, and their own residual stage.
+
+        Named ``update`` because it brings a fit up to date with snapshots that came after it
+        (the next day's swaths); it returns a new object and leaves this one as it is. The new
+        snapshots reconstruct, predict, save and load like the training ones.
+
+        Parameters
+        ----------
+        da : xarray.DataArray or xarray.Dataset
+            The same variable on the same region, at snapshot labels the fit does not have (any
+            positions observed); one snapshot dimension, as in training.
+        var : str, optional
+            Variable to use when ``da`` is a Dataset.
+        epochs, max_time : int, float, optional
+            Length of the codes' training; by default :data:`xinr.update.UPDATE_STEPS`
+            optimiser steps.
+
+        Returns
+        -------
+        INR
+
+        Raises
+        ------
+        ValueError
+            The model has no per-snapshot codes (the time-input baselines, a mixture with
+            ResMLP or SIREN members): refit instead.
+        DataError, CoordinateError
+            Another variable, another region, several snapshot dimensions, or labels that are
+            training snapshots already.
+
+        Examples
+        --------
+        >>> import numpy as np, xarray as xr, xinr
+        >>> t = np.datetime64("2000-01-01") + np.arange(5) * np.timedelta64(1, "D")
+        >>> lat, lon = np.linspace(-40, 40, 9), np.arange(0, 360, 20.0)
+        >>> f = np.cos(np.deg2rad(lat))[None, :, None] * (1 + 0.1 * np.arange(5))[:, None, None]
+        >>> da = xr.DataArray(f + 0 * lon, dims=("time", "lat", "lon"),
+        ...                   coords={"time": t, "lat": lat, "lon": lon}, name="v")
+        >>> fitted = xinr.INR("mmgn", epochs=3, ensemble=1, progress=False, seed=0).fit(da[:4])
+        >>> later = fitted.update(da[4:], epochs=5)
+        >>> later.reconstruct().sizes["time"], fitted.reconstruct().sizes["time"]
+        (5, 4)
+        """
+        from .update import code_members
+
+        self._check_fitted()
+        code_members(self.model_)  # no codes: say so before reading anything
+        from .updating import updated
+
+        return updated(self, select_variable(da, var), epochs=epochs, max_time=max_time)
+
     # ------------------------------------------------------------------ prediction
     def snapshot_index(self, sel: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Flat snapshot indices and times of the outer product of per-dimension labels ``sel``.
