@@ -1,4 +1,5 @@
-"""Command line: ``xinr demo``, ``xinr fit``, ``xinr reconstruct``, ``xinr benchmark``."""
+"""Command line: ``xinr demo``, ``xinr fill``, ``xinr fit``, ``xinr reconstruct``,
+``xinr benchmark``."""
 
 from __future__ import annotations
 
@@ -164,6 +165,53 @@ def cmd_reconstruct(a) -> int:
     return 0
 
 
+def cmd_fill(a) -> int:
+    from .fill import fill_file
+
+    fit = {
+        k: v
+        for k, v in {
+            "model": a.model, "max_time": a.max_time, "epochs": a.epochs, "seed": a.seed,
+            "device": a.device,
+        }.items()
+        if v is not None
+    }  # fmt: skip
+    report = (lambda *_: None) if a.quiet else print
+    names = fill_file(
+        a.input, a.output, var=a.var, from_model=a.from_model, report=report,
+        progress=not a.quiet, **fit,
+    )  # fmt: skip
+    report(f"wrote {a.output}: {', '.join(names)} filled")
+    return 0
+
+
+def _add_fill_parser(sub) -> None:
+    f = sub.add_parser(
+        "fill",
+        help="fit and write the gap-filled field (or fill new snapshots with --from MODEL)",
+        description="Fill the gaps (NaN) of a NetCDF file or Zarr store and write the same "
+        "file with them filled: coordinates, attributes and encoding kept, history appended.",
+    )
+    f.add_argument("input", help="NetCDF file or Zarr store (.zarr) with gaps")
+    f.add_argument("-o", "--output", required=True, help="output path (.nc or .zarr)")
+    f.add_argument("--var", default=None, help="variable to fill (default: every one with gaps)")
+    f.add_argument(
+        "--from", dest="from_model", default=None,
+        help="a saved model (xinr fit -o MODEL.xinr): fill these new snapshots on its basis, "
+        "one at a time, instead of fitting",
+    )  # fmt: skip
+    f.add_argument("--model", default=None, help="model to fit (default: auto)")
+    f.add_argument(
+        "--max-time", type=float, default=None,
+        help="training seconds (default: 120 where --epochs is not given either)",
+    )  # fmt: skip
+    f.add_argument("--epochs", type=int, default=None, help="training epochs (fixed length)")
+    f.add_argument("--seed", type=int, default=None, help="seed for repeatable CPU runs")
+    f.add_argument("--device", default=None, help="auto (default), cpu, cuda or cuda:N")
+    f.add_argument("--quiet", action="store_true", help="no progress or messages")
+    f.set_defaults(func=cmd_fill)
+
+
 def build_parser() -> argparse.ArgumentParser:
     import xinr
 
@@ -176,22 +224,24 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser(
         "demo", help="fill a real SST field from 10%% of its points (offline, ~1 min)"
     )
-    d.add_argument("--model", default="auto")
+    d.add_argument("--model", default="auto", help="model to fit (default: auto)")
     d.add_argument(
         "--ratio", type=float, default=0.10, help="share of ocean points kept (default 0.10)"
     )
     d.add_argument("--max-time", type=float, default=60.0, help="training seconds (default 60)")
-    d.add_argument("--device", default="auto")
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    d.add_argument("--seed", type=int, default=0, help="seed of the mask and the fit (default 0)")
     d.add_argument("--out", default="xinr-demo", help="output folder (default ./xinr-demo)")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     d.set_defaults(func=cmd_demo)
 
+    _add_fill_parser(sub)
+
     f = sub.add_parser("fit", help="fit a model on the non-NaN points of a NetCDF variable")
-    f.add_argument("input")
-    f.add_argument("--var", default=None)
-    f.add_argument("-o", "--output", required=True)
-    f.add_argument("--model", default="auto")
+    f.add_argument("input", help="NetCDF file with gaps (NaN where nothing was observed)")
+    f.add_argument("--var", default=None, help="variable to fit (default: the only one)")
+    f.add_argument("-o", "--output", required=True, help="model file to write (.xinr)")
+    f.add_argument("--model", default="auto", help="model to fit (default: auto)")
     f.add_argument(
         "--max-time",
         type=float,
@@ -199,10 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="training seconds (default: 120 where --epochs is not given either)",
     )
     f.add_argument("--epochs", type=int, default=None, help="training epochs")
-    f.add_argument("--device", default="auto")
-    f.add_argument("--seed", type=int, default=None)
-    f.add_argument("--lat", default=None)
-    f.add_argument("--lon", default=None)
+    f.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    f.add_argument("--seed", type=int, default=None, help="seed for repeatable CPU runs")
+    f.add_argument("--lat", default=None, help="name of the latitude coordinate (default: found)")
+    f.add_argument("--lon", default=None, help="name of the longitude coordinate (default: found)")
     f.add_argument(
         "--bounds",
         type=_bounds,
@@ -210,13 +260,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="limits of the predictions: 'observed' (default: the observed range), 'none', or "
         "LO,HI such as 0,1 (either side may be empty)",
     )
-    f.add_argument("--quiet", action="store_true")
+    f.add_argument("--quiet", action="store_true", help="no progress bar")
     f.set_defaults(func=cmd_fit)
 
     r = sub.add_parser("reconstruct", help="reconstruct a saved model on its grid or another")
-    r.add_argument("model")
+    r.add_argument("model", help="a model file written by xinr fit")
     r.add_argument("--like", default=None, help="NetCDF file whose lat/lon (and times) to use")
-    r.add_argument("-o", "--output", required=True)
+    r.add_argument("-o", "--output", required=True, help="NetCDF file to write")
     r.set_defaults(func=cmd_reconstruct)
 
     try:
@@ -229,10 +279,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from .errors import CoordinateError, DataError, ModelFileError
+
     args = build_parser().parse_args(argv)
     with warnings.catch_warnings():
         warnings.simplefilter("default")
-        return int(args.func(args) or 0)
+        try:
+            return int(args.func(args) or 0)
+        except (DataError, CoordinateError, ModelFileError, FileNotFoundError, ValueError) as err:
+            print(f"xinr {args.command}: error: {err}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

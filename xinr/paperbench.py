@@ -202,15 +202,20 @@ def add_benchmark_parser(sub) -> None:
     )
     b.add_argument("report", nargs="*", help="'report FILE' prints the table of a results file")
     b.add_argument("--dataset", default="sample", help="gst | sst | sample | PATH.nc[:var]")
-    b.add_argument("--model", default="mmgn", nargs="+")
-    b.add_argument("--task", type=int, default=[1], nargs="+", choices=[1, 2, 3, 4])
-    b.add_argument("--ratio", type=float, default=[0.05], nargs="+")
+    b.add_argument("--model", default="mmgn", nargs="+", help="models to score (default mmgn)")
+    b.add_argument(
+        "--task", type=int, default=[1], nargs="+", choices=[1, 2, 3, 4],
+        help="the paper's sampling tasks (1: fixed positions, 3: moving ones)",
+    )  # fmt: skip
+    b.add_argument(
+        "--ratio", type=float, default=[0.05], nargs="+", help="shares of the points observed"
+    )
     b.add_argument("--snapshots", type=int, default=None, help="use the first N snapshots")
-    b.add_argument("--max-time", type=float, default=None)
-    b.add_argument("--epochs", type=int, default=None)
-    b.add_argument("--preset", default="auto", choices=["auto", "paper"])
-    b.add_argument("--device", default="auto")
-    b.add_argument("--seed", type=int, default=[0], nargs="+")
+    b.add_argument("--max-time", type=float, default=None, help="training seconds per fit")
+    b.add_argument("--epochs", type=int, default=None, help="training epochs per fit")
+    b.add_argument("--preset", default="auto", choices=["auto", "paper"], help="hyperparameters")
+    b.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    b.add_argument("--seed", type=int, default=[0], nargs="+", help="seeds of the masks and fits")
     b.add_argument(
         "--output", "-o", default="xinr-benchmark.jsonl", help="JSON-lines file to append to"
     )
