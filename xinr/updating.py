@@ -127,16 +127,18 @@ def _check_region(encoding, x) -> None:
 
 
 def _config(train: dict, epochs, max_time, n: int):
-    """The training loop's settings for the codes: the fit's recipe, its members' weights
-    kept, by default :data:`xinr.update.UPDATE_STEPS` steps."""
+    """The training loop's settings for the codes: the fit's recipe at the codes' learning rate,
+    every new observation training (nothing held out), its members' weights kept, by default
+    :data:`xinr.update.UPDATE_STEPS` steps."""
     import math
 
     from .training import TrainConfig
-    from .update import UPDATE_STEPS
+    from .update import UPDATE_LR, UPDATE_STEPS
 
     cfg = {k: v for k, v in train.items() if k in TrainConfig.__dataclass_fields__}
     cfg.update(member_weights="uniform", member_folds=False, selection_loss=None, checkpoint=None)
     cfg.update(resume=None, progress=False, max_time=max_time, epochs=epochs)
+    cfg.update(lr=UPDATE_LR, validation=0.0, schedule="cosine")
     if epochs is None and max_time is None:
         per_epoch = math.ceil(n / max(1, min(int(cfg.get("batch_size", n)), n)))
         cfg["epochs"] = max(1, math.ceil(UPDATE_STEPS / per_epoch))
