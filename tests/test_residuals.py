@@ -114,7 +114,7 @@ def test_paper_preset_returns_the_network_alone():
     assert xinr.INR(**{**kw, "residuals": "idw"}).fit(obs).residuals_ is not None
 
 
-@pytest.mark.parametrize("bad", ["kriging", 1, True])
+@pytest.mark.parametrize("bad", ["krig", 1, True])
 def test_residuals_option_validated(bad):
     _, obs = analytic_field(nt=2)
     with pytest.raises(ValueError, match="Unknown residuals"):
