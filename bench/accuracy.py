@@ -9,13 +9,15 @@ and to the best classical peer's, fit and predict time. Classical methods are th
 dineof; the series methods are skipped on fields without one).
 Where a fit computes its misfits at the observations (``residuals="idw"``, the default), the row
 ``METHOD_net`` (e.g. ``xinr_net``) is the same fit's network alone and ``METHOD_idw`` the same fit
-with the misfits added whatever the held-out check decided (the ``METHOD`` row is what the fit
-returns; its JSON row holds the check).
+with the misfits added whatever the held-out check decided, both without the combination stage,
+and ``METHOD_nostack`` where a combination stage weighed in, the same fit without it (the
+``METHOD`` row is what the fit returns; its JSON row holds the check).
 
     python bench/accuracy.py                      # the shipped sample (COADS SST)
     python bench/accuracy.py PATH.nc:VAR --ratios 0.05 0.01 --tasks 1 3 --budget 120
     python bench/accuracy.py --methods xinr linear --json results.jsonl
     python bench/accuracy.py sample --tasks 1 3 clouds --methods xinr peers --budget 120
+    python bench/accuracy.py report bench/results/peers.jsonl   # xinr vs the best peer, by kind
 """
 
 from __future__ import annotations
@@ -145,6 +147,12 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
             pred = fitted.reconstruct().transpose(*order).values.reshape(S, -1)
             t_pred = time.perf_counter() - t1
             members, trained = fitted.ensemble_, fitted.network_["model"]
+            combination = fitted.field_.combination
+            fitted.field_.combination = None  # the rows below: the same fit, not combined
+            uncombined = pred
+            if combination is not None:
+                uncombined = fitted.reconstruct().transpose(*order).values.reshape(S, -1)
+                rows.append(row(m + "_nostack", uncombined, t_fit, t_pred, members, trained))
             added = getattr(fitted, "residuals_", None)
             declined = getattr(fitted, "declined_residuals_", None)
             if added is not None or declined is not None:
@@ -153,9 +161,12 @@ def run_case(da, ratio, task, seed, methods, budget, xinr_kw, label=None):
                 fitted.residuals_ = None if added is not None else declined
                 other = fitted.reconstruct().transpose(*order).values.reshape(S, -1)
                 fitted.residuals_ = added
-                alone, corrected = (other, pred) if added is not None else (pred, other)
+                alone, corrected = (
+                    (other, uncombined) if added is not None else (uncombined, other)
+                )
                 rows.append(row(m + "_net", alone, t_fit, t_pred, members, trained))
                 rows.append(row(m + "_idw", corrected, t_fit, t_pred, members, trained))
+            fitted.field_.combination = combination
             check = getattr(fitted, "misfit_check_", None)
         rows.append(row(m, pred, t_fit, t_pred, members, trained))
         if check is not None:
@@ -203,7 +214,74 @@ def case_parser(doc: str, seeds: list[int]) -> argparse.ArgumentParser:
     return p
 
 
+KINDS = {
+    "map": "maps seen once",
+    1: "fixed positions along time (task 1)",
+    3: "different positions per snapshot (task 3)",
+    "clouds": "moving cloud gaps",
+}
+
+
+def peer_report(paths: list[str]) -> list[dict]:
+    """Per kind of field, xinr against the best classical peer of each case (field, share,
+    task, seed) in the JSON-lines files ``paths``: the ratio of held-out MSE to the best peer's,
+    minus 1, for ``default`` (the defaults: a plain run's ``xinr`` row, or a combined run's
+    ``xinr_nostack``) and ``combine`` (a run with ``--set combine=kriging``). Later rows of a
+    case replace earlier ones."""
+    cases: dict[tuple, dict] = {}
+    for path in paths:
+        for line in open(path):
+            r = json.loads(line)
+            c = cases.setdefault((r["field"], r["ratio"], str(r["task"]), r["seed"]), {})
+            m = r["method"]
+            if m in CLASSICAL:
+                c[m] = r["rmse"]
+            elif m == "xinr" and "combine" in r["set"]:
+                c["combine"] = r["rmse"]
+                c.setdefault("nostack", r["rmse"])  # replaced below where it weighed in
+                c["series"] = r["task"] != 1 or bool(c.get("series"))
+            elif m == "xinr_nostack":
+                c["nostack"] = r["rmse"]
+            elif m == "xinr" and not r["set"]:
+                c["plain"] = r["rmse"]
+    out = []
+    for (field, ratio, task, seed), c in sorted(cases.items()):
+        peers = {m: v for m, v in c.items() if m in CLASSICAL}
+        if not peers or not ({"combine", "plain"} & set(c)):
+            continue
+        best = min(peers, key=peers.get)
+        series = any(m in SERIES for m in peers)
+        kind = KINDS["map" if task == "1" and not series else int(task) if task != "clouds" else task]
+        default = c.get("nostack", c.get("plain"))
+        ratio_of = lambda v: None if v is None else (v / peers[best]) ** 2 - 1  # noqa: E731
+        out.append({"kind": kind, "field": field, "ratio": ratio, "task": task, "seed": seed,
+                    "best": best, "best_rmse": peers[best], "default": ratio_of(default),
+                    "combine": ratio_of(c.get("combine"))})  # fmt: skip
+    return out
+
+
+def print_peer_report(rows: list[dict]) -> None:
+    """Every case, then the summary by kind of field (mean, range, fits above the best peer)."""
+    print(f"{'field':>12} {'share':>6} {'task':>6} {'seed':>4} {'best peer':>10} {'RMSE':>9} {'default':>8} {'combine':>8}")
+    fmt = lambda v: "" if v is None else f"{v:+.0%}"  # noqa: E731
+    for r in rows:
+        print(f"{r['field'][:12]:>12} {r['ratio']:>6.2f} {r['task']:>6} {r['seed']:>4} {r['best']:>10} "
+              f"{r['best_rmse']:>9.4g} {fmt(r['default']):>8} {fmt(r['combine']):>8}")  # fmt: skip
+    print("\n| kind of field | fits | variant | mean vs best peer | range | fits more than 2% above |")
+    print("|---|---|---|---|---|---|")
+    for kind in KINDS.values():
+        for variant in ("default", "combine"):
+            v = [r[variant] for r in rows if r["kind"] == kind and r[variant] is not None]
+            if v:
+                print(f"| {kind} | {len(v)} | {variant} | {np.mean(v):+.0%} | {min(v):+.0%} to "
+                      f"{max(v):+.0%} | {sum(x > 0.02 for x in v)} |")  # fmt: skip
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["report"]:  # python bench/accuracy.py report FILE.jsonl ...
+        print_peer_report(peer_report(argv[1:]))
+        return
     p = case_parser(__doc__, seeds=[0])
     p.add_argument(
         "--methods", nargs="+", default=["xinr", *XINR_MODELS, "nearest", "linear", "idw"]

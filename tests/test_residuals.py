@@ -347,9 +347,11 @@ def test_default_fit_declines_misfits_that_raise_the_held_out_error():
     assert check["corrected"] > check["network"]
     assert fitted.residuals_ is None and fitted.declined_residuals_ is not None
     assert "raised the squared error at" in repr(fitted)
-    # forced: added without a check
-    forced = xinr.INR(**FAST, residuals="idw").fit(noisy)
+    # forced: added without a check (with the combination stage's check, added whatever it read)
+    forced = xinr.INR(**FAST, residuals="idw", combine="none").fit(noisy)
     assert forced.misfit_check_ is None and forced.residuals_ is not None
+    combined = xinr.INR(**FAST, residuals="idw").fit(noisy)
+    assert combined.misfit_check_["added"] is True and combined.residuals_ is not None
 
 
 def test_member_folds_check_each_member_where_it_held_out(tmp_path):

@@ -105,6 +105,15 @@ class INR:
         the misfits' pass would take more than half of it, the default computes them at a random
         share of the locations (with a warning). ``residuals_`` holds them; set it to None to
         see the network alone.
+    combine : {"kriging", "none"}, optional
+        The combination stage (:mod:`xinr.combine`): ``"kriging"`` combines the field above with
+        ordinary kriging of the observed values (one Matérn-plus-nugget covariance fitted by
+        maximum likelihood), with the one weight that minimises the squared error at the
+        training's held-out observations (stacking; ``plan_`` says the weight and the errors it
+        read). It needs a residual stage and held-out observations. Default under ``auto``:
+        ``"kriging"`` on fields with one snapshot and at positions the snapshots share, where the
+        held-out places are like the gaps; ``"none"`` where snapshots see different places
+        (moving gaps) and under ``paper`` (:func:`xinr.plan.rule_combination`).
     seed : int, optional
         Makes CPU runs repeatable when the run's length is given in ``epochs``. A time budget
         ends after as many steps as the machine takes in it, and sizes the ensemble by timed
@@ -205,6 +214,7 @@ class INR:
         residuals: str | None = None,
         ensemble: int | None = None,
         bounds: str | tuple | bool | None = None,
+        combine: str | None = None,
         **model_kwargs: Any,
     ):
         self.model = model
@@ -239,13 +249,14 @@ class INR:
         self.residuals = residuals
         self.ensemble = ensemble
         self.bounds = bounds
+        self.combine = combine
         self.model_kwargs = model_kwargs
 
     def get_params(self) -> dict:
         """The keywords this estimator was made with (``INR(**est.get_params())`` makes it anew)."""
         names = [
             "model", "preset", "encoding", "degree", "lat", "lon", *TRAIN_OPTIONS, "device",
-            "max_points", "residuals", "ensemble", "bounds",
+            "max_points", "residuals", "ensemble", "bounds", "combine",
         ]  # fmt: skip
         params = {n: getattr(self, n) for n in dict.fromkeys(names)}
         return {**params, **self.model_kwargs}
@@ -281,6 +292,11 @@ class INR:
         if self.residuals is not None and self.residuals not in allowed:
             raise ValueError(
                 f"Unknown residuals {self.residuals!r}. Expected one of {allowed} "
+                "(or None for the preset's choice)."
+            )
+        if self.combine is not None and self.combine not in plan.COMBINE:
+            raise ValueError(
+                f"Unknown combine {self.combine!r}. Expected one of {list(plan.COMBINE)} "
                 "(or None for the preset's choice)."
             )
         if self.encoding not in ENCODING_CHOICES:

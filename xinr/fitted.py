@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .combine import Combination
 from .encoding import Encoding, TimeScaler, time_neighbours
 from .models import build_network
 from .normalize import Standardizer
@@ -38,6 +39,8 @@ class FittedField:
         Limits of the predicted values.
     residuals : a residual stage (xinr.residuals.RESIDUAL_STAGES) or None
         The residual stage: the network's misfits at the observations, interpolated and added.
+    combination : xinr.combine.Combination or None
+        The combination stage: the field above weighed against kriging of the observed values.
     device : str
         Where to predict (``"auto"``: a CUDA GPU where there is one).
     """
@@ -52,6 +55,7 @@ class FittedField:
     bounds: tuple | None = None
     residuals: object | None = None  # a residual stage (xinr.residuals.RESIDUAL_STAGES)
     device: str = "auto"
+    combination: object | None = None  # xinr.combine.Combination
 
     def predict(self, lat, lon, snaps, times, batch_size=None, out=None) -> np.ndarray:
         """(S, P) values for snapshots ``snaps`` at times ``times`` (S,), at points ``lat``/``lon``
@@ -83,6 +87,8 @@ class FittedField:
         out = self._network_values(lat, lon, snaps, times, batch_size, out)
         if self.residuals is not None:
             self._add_residuals(out, lat, lon, snaps, times)
+        if self.combination is not None:
+            self._combine(out, lat, lon, snaps, times)
         return out
 
     def _network_values(self, lat, lon, snaps, times, batch_size, out) -> np.ndarray:
@@ -98,7 +104,8 @@ class FittedField:
         if out is None:
             out = np.empty((S, P), dtype=np.float32)
         tsc = self.time_scaler(times).astype(np.float32)
-        clip_now = self.bounds is not None and self.residuals is None  # else after the misfits
+        # else after the misfits or the combination
+        clip_now = self.bounds is not None and self.residuals is None and self.combination is None
         sc = max(1, min(S, 16))
         pc = max(1, min(P, batch_size // sc))
         with torch.inference_mode():
@@ -154,6 +161,24 @@ class FittedField:
         if self.bounds is not None:
             np.clip(out, *self.bounds, out=out)
 
+    def _combine(self, out, lat, lon, snaps, times) -> None:
+        """Weigh each row of ``out`` (S, P) against the classical field of its snapshot (at
+        times between training snapshots, of a model with a time input: the classical fields of
+        the two neighbours interpolated in time), then clip to the bounds."""
+        snaps = np.asarray(snaps, dtype=np.int64)
+        times = np.asarray(times, dtype=np.float64)
+        at = (times == self.times[snaps]) | ~np.isfinite(times) | (not self.model.uses_time)
+        field = np.empty(out.shape, dtype=np.float32)
+        if at.any():
+            field[at] = self.combination.field(lat, lon, snaps[at])
+        if not at.all():
+            i0, i1, w = time_neighbours(self.times, times[~at])
+            f0, f1 = np.split(self.combination.field(lat, lon, np.concatenate([i0, i1])), 2)
+            field[~at] = (1 - w)[:, None] * f0 + w[:, None] * f1
+        self.combination.blend(out, lat, lon, snaps, field)
+        if self.bounds is not None:
+            np.clip(out, *self.bounds, out=out)
+
     # ------------------------------------------------------------------ state
     def to_state(self) -> tuple[dict, dict]:
         """``(meta, tensors)``: plain types for a JSON header, and tensors."""
@@ -170,6 +195,12 @@ class FittedField:
             tensors["residuals"] = {
                 k: torch.from_numpy(np.ascontiguousarray(v))
                 for k, v in self.residuals.to_dict().items()
+            }
+        if self.combination is not None:
+            meta["combination"] = {"peer": "kriging", "weight": self.combination.weight}
+            parts = {**self.combination.anomalies.to_dict(), "mean": self.combination.mean}
+            tensors["combination"] = {
+                k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in parts.items()
             }
         return meta, tensors
 
@@ -192,6 +223,12 @@ class FittedField:
         net.load_state_dict(tensors["state_dict"])
         net.eval()
         res = tensors.get("residuals")
+        combination = None
+        if "combination" in tensors:
+            parts = {k: v.numpy() for k, v in tensors["combination"].items()}
+            mean = parts.pop("mean")
+            kriged = RESIDUAL_STAGES["kriging"].from_dict(parts)
+            combination = Combination(float(meta["combination"]["weight"]), mean, kriged)
         return cls(
             model=net,
             network=spec,
@@ -209,4 +246,5 @@ class FittedField:
                 {k: v.numpy() for k, v in res.items()}
             ),
             device=device,
+            combination=combination,
         )

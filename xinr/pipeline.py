@@ -16,13 +16,16 @@ import numpy as np
 import torch
 
 from .budget import size_to_budget
+from .combine import MIN_WEIGHT, Combination, ValuePeer, snapshot_means
 from .errors import CoordinateError
 from .fieldstats import FieldStats, measure
 from .fitted import FittedField
 from .models import build_network
 from .plan import AUTO_MODEL_NAME, Plan, Rule, make_plan
 from .residuals import (
+    MIN_CHECK_LOCATIONS,
     RESIDUAL_STAGES,
+    KrigedMisfits,
     check_snapshot_count,
     checked_snapshots,
     correction_declined,
@@ -59,6 +62,7 @@ class Residual:
     field: object | None = None
     check: dict | None = None
     declined: object | None = None
+    combination: Combination | None = None
 
 
 def train_stage(net: torch.nn.Module, data: TrainData, config, device) -> TrainResult:
@@ -74,18 +78,27 @@ def residual_stage(
     obs: Observed,
     predict,
     rows: np.ndarray | None,
+    combine: str = "none",
 ) -> Residual:
     """The network's misfits at the observations ``rows`` (None: all), built into the residual
     stage ``stage`` and, where ``gate`` names one, kept only where the gate accepts the
-    held-out check. ``predict(model, rows)`` gives a model's values at observations."""
+    held-out check; then, where ``combine`` names a classical field, the combination stage
+    (:func:`combination_stage`). ``predict(model, rows)`` gives a model's values at
+    observations."""
     if stage == "none" or result.diverged or (rows is not None and len(rows) == 0):
         return Residual()
     pred = predict(net, rows)
     rows = np.arange(len(obs)) if rows is None else rows
     out = Residual()
-    if gate is not None and result.held_out is not None:
-        out.check = gate_check(result, net, predict, pred, obs, rows)
-        out.check["added"] = bool(GATES[gate](out.check))
+    combine = combine if result.held_out is not None else "none"
+    peer = None
+    if combine != "none":
+        trained = np.setdiff1d(rows, result.held_out.numpy())
+        peer = ValuePeer.fit(obs.lat, obs.lon, obs.point[trained], obs.snap[trained],
+                             obs.value[trained], obs.n_snapshots)  # fmt: skip
+    if (gate is not None or peer is not None) and result.held_out is not None:
+        out.check = gate_check(result, net, predict, pred, obs, rows, peer)
+        out.check["added"] = bool(GATES[gate](out.check)) if gate is not None else True
     built = RESIDUAL_STAGES[stage](
         obs.lat, obs.lon, obs.point[rows], obs.snap[rows], obs.value[rows] - pred, obs.n_snapshots
     )
@@ -93,15 +106,35 @@ def residual_stage(
         out.field = built
     else:
         out.declined = built
+    if peer is not None:
+        out.combination = combination_stage(out.check, obs, peer)
+        out.check["combined"] = 0.0 if out.combination is None else out.combination.weight
     return out
 
 
-def gate_check(result: TrainResult, net, predict, pred, obs: Observed, used) -> dict:
+def combination_stage(check: dict, obs: Observed, peer: ValuePeer) -> Combination | None:
+    """The xinr field (the network, corrected where the gate kept the correction) and kriging of
+    the observed values combined with the weight fitted at the held-out observations
+    (:mod:`xinr.combine`), the kriging from every observation; None where the weight is below
+    :data:`~xinr.combine.MIN_WEIGHT` or the check saw fewer than ``MIN_CHECK_LOCATIONS``."""
+    key = "corrected" if check.get("added", True) else "network"
+    weight = check.get(f"stack_{key}", 0.0)
+    if check["locations"] < MIN_CHECK_LOCATIONS or not weight >= MIN_WEIGHT:
+        return None
+    mean = snapshot_means(obs.snap, obs.value, obs.n_snapshots)
+    anomalies = KrigedMisfits(
+        obs.lat, obs.lon, obs.point, obs.snap, obs.value - mean[obs.snap], obs.n_snapshots,
+        fitted=peer.fitted, sigma=peer.sigma,
+    )  # fmt: skip
+    return Combination(float(weight), mean, anomalies)
+
+
+def gate_check(result: TrainResult, net, predict, pred, obs: Observed, used, peer=None) -> dict:
     """The held-out check of the misfit correction (:func:`residuals.held_out_check`) on the
     training loop's held-out observations: of the ensemble as a whole where they were shared, of
     each member at its own where each member held out its own (member folds). ``pred`` is the
     network's prediction at the observations ``used`` (rows of ``obs``, sorted), the ones whose
-    misfits make the correction."""
+    misfits make the correction; ``peer`` the combination stage's classical field."""
     member = np.full(len(obs), -2)  # -2: trained on; -1: held out from all; else its fold
     member[result.held_out.numpy()] = (
         -1 if result.held_out_member is None else result.held_out_member.numpy()
@@ -129,6 +162,7 @@ def gate_check(result: TrainResult, net, predict, pred, obs: Observed, used) -> 
         obs.n_snapshots,
         predict.bounds,
         visits,
+        peer=peer,
     )
     check["member_folds"] = result.held_out_member is not None
     return check
@@ -223,7 +257,7 @@ def fit_field(options: dict, user_model: dict, user_train: dict, lat, lon, locat
         p = make_plan(
             stats, model=options["model"] if model is None else model, preset=options["preset"],
             user_model=user_model, user_train=user_train, ensemble=k,
-            residuals=options["residuals"], bounds=options["bounds"],
+            residuals=options["residuals"], bounds=options["bounds"], combine=options["combine"],
         ).with_rule(Rule("encoding", kind, why))  # fmt: skip
         return p, build_network(
             p.base, encoding.dim, stats.n_snapshots, p.ensemble, p.model, p.members, p.names
@@ -250,8 +284,9 @@ def fit_field(options: dict, user_model: dict, user_train: dict, lat, lon, locat
     predictor = ObservationPredictor(data, scaler, sized.plan.bounds, device)
     gate = "held-out" if sized.plan.gate and not sized.config.resume else None
     residual = residual_stage(
-        sized.plan.residuals, gate, sized.net, result, observed, predictor, sized.misfit_rows
-    )
+        sized.plan.residuals, gate, sized.net, result, observed, predictor, sized.misfit_rows,
+        combine=sized.plan.combine if not sized.config.resume else "none",
+    )  # fmt: skip
     plan = _outcome_rules(sized.plan, residual, sized.net, empty, times, one_axis)
     sized.net.to("cpu").eval()
     network = {"base": plan.base, "ensemble": plan.ensemble, "model": plan.model,
@@ -259,6 +294,7 @@ def fit_field(options: dict, user_model: dict, user_train: dict, lat, lon, locat
     field = FittedField(
         sized.net, network, encoding, scaler, tscale, times, one_axis=one_axis,
         bounds=plan.bounds, residuals=residual.field, device=options["device"],
+        combination=residual.combination,
     )  # fmt: skip
     return FitOutcome(plan, field, stats, residual, result, device)
 
@@ -283,7 +319,25 @@ def _outcome_rules(plan: Plan, residual: Residual, net, empty, times, one_axis) 
         verb = "kept" if check["added"] else "declined"
         why = f"squared error at {check['locations']} held-out places {rise:+.0f}%"
         plan = plan.with_rule(Rule("gate", verb, why))
+    if plan.combine != "none":
+        plan = plan.with_rule(_combination_rule(residual))
     if fill_empty_codes(net, empty, times, one_axis):
         why = "interpolated in time from the neighbouring snapshots'"
         plan = plan.with_rule(Rule("empty snapshots' codes", int(empty.size), why))
     return plan
+
+
+def _combination_rule(residual: Residual) -> Rule:
+    """What the combination stage decided, and the held-out errors it read."""
+    check, comb = residual.check, residual.combination
+    if check is None or "peer" not in check:
+        return Rule("combination", "none", "no held-out observations to weigh by")
+    key = "corrected" if check.get("added", True) else "network"
+    mine, stacked = check[key], check[f"stacked_{key}"]
+    rise = 100 * (stacked / mine - 1) if mine else 0.0
+    figures = f"held-out squared error {rise:+.0f}% vs the network's field, kriging's alone " + (
+        f"{100 * (check['peer'] / mine - 1):+.0f}%" if mine else "n/a"
+    )
+    if comb is None:
+        return Rule("combination", "none", f"kriging's best weight was too small; {figures}")
+    return Rule("combination", round(comb.weight, 3), f"kriging's weight; {figures}")

@@ -31,8 +31,13 @@ def describe(est) -> str:
         f"{ens}\n"
         f"  training: {len(est.history_)} epochs in {est.fit_seconds_:.1f} s on "
         f"{est.device_}, final loss {loss}{val}{smooth}\n"
-        f"  misfits at the observations: {_misfits(est)}{_held_out(est)}"
+        f"  misfits at the observations: {_misfits(est)}{_combined(est)}{_held_out(est)}"
     )
+
+
+def _combined(est) -> str:
+    comb = est.field_.combination
+    return "" if comb is None else f"\n  combined: {comb.summary()}"
 
 
 def _misfits(est) -> str:

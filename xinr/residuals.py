@@ -24,6 +24,7 @@ import copy
 import numpy as np
 
 from .classical import interpolate_snapshot
+from .combine import stack_weight
 from .geometry import unit_vectors
 
 # neighbours per query point, and the distance (in median neighbour spacings of the snapshot's
@@ -49,6 +50,7 @@ MIN_CHECK_LOCATIONS = 20
 CHECK_MARGIN = 0.10
 CHECK_SNAPSHOTS = 48
 CHECK_OBSERVATIONS = 2**20
+SHARED_SOLVE = 64  # snapshots at the same places kriged with one factorisation
 
 
 class ResidualField:
@@ -235,22 +237,30 @@ class KrigedMisfits(ResidualField):
 
     def interpolate(self, lat, lon, snaps, k: int = K_NEIGHBOURS, out=None) -> np.ndarray:
         """Kriged misfits of snapshots ``snaps`` at points (``lat``, ``lon``), (S, P); with
-        ``out``, added to it in place."""
+        ``out``, added to it in place. Snapshots observed at the same places (fixed stations)
+        share one factorisation, :data:`SHARED_SOLVE` at a time."""
         from .classical.kriging import predict
 
         snaps = np.atleast_1d(np.asarray(snaps, dtype=np.int64))
         xq = unit_vectors(np.ravel(lat), np.ravel(lon))
-        res = np.zeros((len(snaps), xq.shape[0]), dtype=np.float32)
         done: dict[int, np.ndarray] = {}
+        groups: dict[bytes, list] = {}
+        for s in np.unique(snaps).tolist():
+            a, b = self.offsets[s], self.offsets[s + 1]
+            if b - a < 3 or self.fitted is None:
+                done[s] = np.full(xq.shape[0], float(np.mean(self.residual[a:b])) if b > a else 0.0)
+            else:
+                groups.setdefault(self.point[a:b].tobytes(), []).append(s)
+        for group in groups.values():
+            rows = self.point[self.offsets[group[0]] : self.offsets[group[0] + 1]]
+            x = unit_vectors(self.lat[rows], self.lon[rows])
+            for g0 in range(0, len(group), SHARED_SOLVE):
+                part = group[g0 : g0 + SHARED_SOLVE]
+                y = np.stack([self.residual[self.offsets[s] : self.offsets[s + 1]] for s in part], 1)
+                field = self.sigma * predict(self.fitted.kernel, x, y.astype(np.float64) / self.sigma, xq)
+                done.update({s: field[:, j] for j, s in enumerate(part)})
+        res = np.zeros((len(snaps), xq.shape[0]), dtype=np.float32)
         for i, s in enumerate(snaps.tolist()):
-            if s not in done:
-                a, b = self.offsets[s], self.offsets[s + 1]
-                if b - a < 3 or self.fitted is None:
-                    done[s] = np.full(xq.shape[0], float(np.mean(self.residual[a:b])) if b > a else 0.0)
-                else:
-                    x = unit_vectors(self.lat[self.point[a:b]], self.lon[self.point[a:b]])
-                    y = self.residual[a:b].astype(np.float64) / self.sigma
-                    done[s] = self.sigma * predict(self.fitted.kernel, x, y, xq)
             res[i] = done[s]
         if out is None:
             return res
@@ -335,6 +345,7 @@ def held_out_check(
     n_snapshots: int,
     bounds: tuple | None = None,
     max_snapshots: int = CHECK_SNAPSHOTS,
+    peer=None,
 ) -> dict:
     """Does the correction help where nothing was observed? Errors at held-out observations of
     the network alone and with the misfits of the other observations added.
@@ -359,6 +370,10 @@ def held_out_check(
         Limits the predictions are clipped to (either may be None).
     max_snapshots : int
         Check at most this many snapshots (evenly spaced among those with held-out observations).
+    peer : callable, optional
+        A classical field for the combination stage (:class:`xinr.combine.ValuePeer`):
+        ``peer(lat, lon, value, lat_q, lon_q)`` from the same snapshot's observations each
+        network trained on to its held-out ones.
 
     Returns
     -------
@@ -372,7 +387,10 @@ def held_out_check(
         the weight (in [0, 1]) of the network alone or corrected against those interpolated
         values that would have minimised it, and ``linear``, the mean squared error there of
         linear interpolation of the same snapshot's other observed values
-        (:func:`xinr.classical.interpolate_snapshot`, the benchmark's bar).
+        (:func:`xinr.classical.interpolate_snapshot`, the benchmark's bar). With ``peer``:
+        ``peer``, its mean squared error there, and for the network alone and corrected
+        (``KEY``), ``stack_KEY``, the peer's weight (:func:`xinr.combine.stack_weight`) that
+        minimised it, and ``stacked_KEY``, the mean squared error so combined.
 
     Examples
     --------
@@ -392,7 +410,7 @@ def held_out_check(
     for pred, h in zip(preds, held, strict=True):
         idx = np.flatnonzero(h & np.isin(snap, checked_snapshots(snap[h], max_snapshots)))
         if idx.size:
-            _check_network(acc, lat, lon, point, snap, value, pred, h, idx, n_snapshots, bounds)
+            _check_network(acc, lat, lon, point, snap, value, pred, h, idx, n_snapshots, bounds, peer)
     if not acc["where"]:
         return {k: 0 if k in ("locations", "observations") else float("nan") for k in _CHECK_OUT}
     return _check_summary(acc)
@@ -401,6 +419,7 @@ def held_out_check(
 _CHECK_LISTS = (
     "where", "net", "corr", "idw", "lin", "cross", "spread",
     "blend_network_num", "blend_network_den", "blend_corrected_num", "blend_corrected_den",
+    "y", "pred", "fixed", "peer",
 )  # fmt: skip
 _CHECK_OUT = (
     "locations", "observations", "network", "corrected", "se", "scale", "idw", "blend_network",
@@ -408,7 +427,7 @@ _CHECK_OUT = (
 )  # fmt: skip
 
 
-def _check_network(acc, lat, lon, point, snap, value, pred, h, idx, n_snapshots, bounds) -> None:
+def _check_network(acc, lat, lon, point, snap, value, pred, h, idx, n_snapshots, bounds, peer) -> None:
     """Append to ``acc`` the errors of one network (predictions ``pred``) at its held-out
     observations ``idx`` (``h``: where it held out), snapshot by snapshot."""
     idx = idx[np.argsort(snap[idx], kind="stable")]
@@ -442,6 +461,12 @@ def _check_network(acc, lat, lon, point, snap, value, pred, h, idx, n_snapshots,
         for key, p in (("network", pred[g]), ("corrected", fixed)):
             acc[f"blend_{key}_num"].append((value[g] - idw) * (p - idw))
             acc[f"blend_{key}_den"].append((p - idw) ** 2)
+        if peer is not None:
+            other = peer(lat[seen], lon[seen], seen_value, glat, glon)
+            acc["peer"].append(np.clip(other, lo, hi) if bounds is not None else other)
+            acc["y"].append(value[g])
+            acc["pred"].append(pred[g])
+            acc["fixed"].append(fixed)
 
 
 def _check_summary(acc: dict) -> dict:
@@ -473,7 +498,24 @@ def _check_summary(acc: dict) -> dict:
         # locations as the units sampled
         "se_linear_network": _ratio_se(e_net, e_lin, inv),
         "se_linear_corrected": _ratio_se(e_corr, e_lin, inv),
+        **(_stacking(acc, e_lin, inv) if acc["peer"] else {}),
     }
+
+
+def _stacking(acc: dict, e_lin: np.ndarray, inv: np.ndarray) -> dict:
+    """The peer's error and its best weight against the network alone and corrected, the error
+    so combined and its standard error against linear interpolation's (``e_lin``, per
+    observation; ``inv`` its location)."""
+    y, peer = np.concatenate(acc["y"]), np.concatenate(acc["peer"])
+    out = {"peer": float(np.mean((y - peer) ** 2))}
+    for key, name in (("network", "pred"), ("corrected", "fixed")):
+        mine = np.concatenate(acc[name])
+        w = stack_weight(y, mine, peer)
+        e = (y - ((1 - w) * mine + w * peer)) ** 2
+        out[f"stack_{key}"] = w
+        out[f"stacked_{key}"] = float(np.mean(e))
+        out[f"se_linear_stacked_{key}"] = _ratio_se(e, e_lin, inv)
+    return out
 
 
 def correction_declined(
@@ -511,7 +553,8 @@ def held_out_score(check: dict | None, min_locations: int = SCORE_MIN_LOCATIONS)
     fewer than ``min_locations`` locations were held out: too few to read honestly).
 
     Returns ``locations``, ``rmse`` (of the reconstruction as fitted: with the misfits where
-    they were added, the network alone elsewhere), ``rmse_linear``, ``mse_vs_linear``, the
+    they were added, the network alone elsewhere, combined where the combination stage weighed
+    in: its weight was fitted there, one number), ``rmse_linear``, ``mse_vs_linear``, the
     relative change of the mean squared error against linear interpolation's (-0.3: 30% lower),
     and ``se``, its standard error over the locations (a few dozen locations tell little).
 
@@ -536,6 +579,8 @@ def held_out_score(check: dict | None, min_locations: int = SCORE_MIN_LOCATIONS)
     if check["locations"] < min_locations:
         return None
     kind = "corrected" if check["added"] else "network"
+    if check.get("combined"):  # the combination stage weighed in: its field's error
+        kind = f"stacked_{kind}"
     mse, lin = check[kind], check["linear"]
     rel = mse / lin - 1.0 if lin > 0 else float("nan")
     return {

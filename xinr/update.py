@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .combine import Combination, snapshot_means
+from .residuals import KrigedMisfits
 from .training import TrainConfig, TrainData, TrainResult, train
 
 # optimiser steps and learning rate of the new codes where no epochs or max_time is given: on
@@ -76,9 +78,10 @@ def basis_unchanged(before: nn.Module, after: nn.Module) -> bool:
     )
 
 
-def combined_residuals(old, new, n_old: int, n_total: int):
+def combined_residuals(old, new, n_old: int, n_total: int, **kwargs):
     """The residual stage of the training snapshots (``old``) and of the new ones (``new``: a
-    stage of the same kind over snapshots 0..), as one stage over all ``n_total`` snapshots."""
+    stage of the same kind over snapshots 0..), as one stage over all ``n_total`` snapshots
+    (``kwargs`` go to its class)."""
     if old is None and new is None:
         return None
     parts = [(r, off) for r, off in ((old, 0), (new, n_old)) if r is not None]
@@ -94,5 +97,18 @@ def combined_residuals(old, new, n_old: int, n_total: int):
         base += len(r.lat)
     return cls(
         np.concatenate(lat), np.concatenate(lon), np.concatenate(point), np.concatenate(snap),
-        np.concatenate(residual), n_total,
+        np.concatenate(residual), n_total, **kwargs,
     )  # fmt: skip
+
+
+def combined_combination(comb, observed, n_old: int, n_new: int):
+    """The combination stage ``comb`` of a fit (or None) extended to ``n_new`` new snapshots
+    observed as ``observed`` (:class:`xinr.pipeline.Observed`, snapshots 0..): their values
+    kriged with the fit's covariance, combined with the fit's weight."""
+    if comb is None:
+        return None
+    o, kernel = observed, {"fitted": comb.anomalies.fitted, "sigma": comb.anomalies.sigma}
+    mean = snapshot_means(o.snap, o.value, n_new)
+    new = KrigedMisfits(o.lat, o.lon, o.point, o.snap, o.value - mean[o.snap], n_new, **kernel)
+    merged = combined_residuals(comb.anomalies, new, n_old, n_old + n_new, **kernel)
+    return Combination(comb.weight, np.concatenate([comb.mean, mean]), merged)

@@ -24,7 +24,7 @@ def updated(est, da: xr.DataArray, *, epochs=None, max_time=None):
     from .pipeline import ObservationPredictor, canonical
     from .plan import Rule
     from .training import TrainData
-    from .update import combined_residuals, fit_codes, with_codes
+    from .update import combined_combination, combined_residuals, fit_codes, with_codes
 
     dim = _check_same_field(est, da)
     layout = find_layout(da, est.layout_.lat, est.layout_.lon)
@@ -65,6 +65,7 @@ def updated(est, da: xr.DataArray, *, epochs=None, max_time=None):
         network={**field.network, "n_snapshots": n_old + n_new},
         times=times,
         residuals=combined_residuals(field.residuals, residual, n_old, n_old + n_new),
+        combination=combined_combination(field.combination, observed, n_old, n_new),
     )
     out.labels_ = labels
     out.template_ = _template(est.template_, dim, labels[dim], da)

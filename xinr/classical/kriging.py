@@ -73,8 +73,9 @@ def predict(kernel, x: np.ndarray, y: np.ndarray, xq: np.ndarray, std: bool = Fa
     """Kriging of values ``y`` at ``x`` to ``xq`` with a fitted ``kernel`` (standardised units):
     one solve where there are at most :data:`GLOBAL_MAX` observations, else a solve per block of
     :data:`BLOCK` query points on the union of their :data:`NEIGHBOURS` nearest observations,
-    each about that neighbourhood's mean. Returns the mean, and with ``std`` the standard
-    deviation of the field (nugget left out)."""
+    each about that neighbourhood's mean. ``y`` may be (n,) or (n, k): k fields observed at the
+    same places share one factorisation. Returns the mean (shape (q,) or (q, k)), and with
+    ``std`` the standard deviation of the field (nugget left out), shape (q,)."""
     if len(y) <= GLOBAL_MAX:
         return _solve(kernel, x, y, xq, std)
     from scipy.spatial import cKDTree
@@ -82,7 +83,7 @@ def predict(kernel, x: np.ndarray, y: np.ndarray, xq: np.ndarray, std: bool = Fa
     ls = np.atleast_1d(kernel.k1.k2.length_scale)  # neighbours by correlation, not raw units
     tree = cKDTree(x / ls)
     order = np.lexsort(xq.T[::-1])  # nearby query points in one block, roughly
-    mean = np.empty(len(xq))
+    mean = np.empty((len(xq),) + np.shape(y)[1:])
     sd = np.empty(len(xq)) if std else None
     for b0 in range(0, len(xq), BLOCK):
         rows = order[b0 : b0 + BLOCK]
@@ -99,7 +100,7 @@ def predict(kernel, x: np.ndarray, y: np.ndarray, xq: np.ndarray, std: bool = Fa
 def _solve(kernel, x, y, xq, std):
     from scipy.linalg import cho_factor, cho_solve
 
-    m = float(np.mean(y))
+    m = np.mean(y, axis=0)
     k = kernel(x)
     k[np.diag_indices_from(k)] += 1e-8
     factor = cho_factor(k, lower=True)
