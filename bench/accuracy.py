@@ -225,9 +225,10 @@ KINDS = {
 def peer_report(paths: list[str]) -> list[dict]:
     """Per kind of field, xinr against the best classical peer of each case (field, share,
     task, seed) in the JSON-lines files ``paths``: the ratio of held-out MSE to the best peer's,
-    minus 1, for ``default`` (the defaults: a plain run's ``xinr`` row, or a combined run's
-    ``xinr_nostack``) and ``combine`` (a run with ``--set combine=kriging``). Later rows of a
-    case replace earlier ones."""
+    minus 1, ``without`` the combination stage (a plain run's ``xinr`` row, or a combined run's
+    ``xinr_nostack``), with it (``combine``: a run with ``--set combine=kriging``) and for the
+    defaults (``default``: with it on maps and at fixed positions, without it elsewhere). Later
+    rows of a case replace earlier ones."""
     cases: dict[tuple, dict] = {}
     for path in paths:
         for line in open(path):
@@ -252,25 +253,28 @@ def peer_report(paths: list[str]) -> list[dict]:
         best = min(peers, key=peers.get)
         series = any(m in SERIES for m in peers)
         kind = KINDS["map" if task == "1" and not series else int(task) if task != "clouds" else task]
-        default = c.get("nostack", c.get("plain"))
+        without = c.get("nostack", c.get("plain"))
         ratio_of = lambda v: None if v is None else (v / peers[best]) ** 2 - 1  # noqa: E731
+        # the defaults combine on maps and at fixed positions (xinr.plan.rule_combination)
+        stage = not series or task == "1"
+        default = c.get("combine") if stage else without
         out.append({"kind": kind, "field": field, "ratio": ratio, "task": task, "seed": seed,
-                    "best": best, "best_rmse": peers[best], "default": ratio_of(default),
-                    "combine": ratio_of(c.get("combine"))})  # fmt: skip
+                    "best": best, "best_rmse": peers[best], "without": ratio_of(without),
+                    "combine": ratio_of(c.get("combine")), "default": ratio_of(default)})  # fmt: skip
     return out
 
 
 def print_peer_report(rows: list[dict]) -> None:
     """Every case, then the summary by kind of field (mean, range, fits above the best peer)."""
-    print(f"{'field':>12} {'share':>6} {'task':>6} {'seed':>4} {'best peer':>10} {'RMSE':>9} {'default':>8} {'combine':>8}")
+    print(f"{'field':>12} {'share':>6} {'task':>6} {'seed':>4} {'best peer':>10} {'RMSE':>9} {'without':>8} {'combine':>8} {'default':>8}")
     fmt = lambda v: "" if v is None else f"{v:+.0%}"  # noqa: E731
     for r in rows:
         print(f"{r['field'][:12]:>12} {r['ratio']:>6.2f} {r['task']:>6} {r['seed']:>4} {r['best']:>10} "
-              f"{r['best_rmse']:>9.4g} {fmt(r['default']):>8} {fmt(r['combine']):>8}")  # fmt: skip
+              f"{r['best_rmse']:>9.4g} {fmt(r['without']):>8} {fmt(r['combine']):>8} {fmt(r['default']):>8}")  # fmt: skip
     print("\n| kind of field | fits | variant | mean vs best peer | range | fits more than 2% above |")
     print("|---|---|---|---|---|---|")
     for kind in KINDS.values():
-        for variant in ("default", "combine"):
+        for variant in ("without", "combine", "default"):
             v = [r[variant] for r in rows if r["kind"] == kind and r[variant] is not None]
             if v:
                 print(f"| {kind} | {len(v)} | {variant} | {np.mean(v):+.0%} | {min(v):+.0%} to "

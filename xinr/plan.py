@@ -534,7 +534,7 @@ def rule_combination(option: str | None, preset: str, stats: FieldStats, stage: 
     ('none', 'no residual stage: no held-out check to weigh by')
 
     Evidence: under moving cloud gaps the held-out places lie nearer the observations than the
-    gaps do, and the weight they chose raised the error at the gaps in 3 of 4 fits (by up to 53%
+    gaps do, and the weight they chose raised the error at the gaps in 3 of 4 fits (by up to 52%
     of MSE); on maps and at fixed positions it lowered it or left it level (docs/decisions.md).
     """
     if stage == "none":
