@@ -372,6 +372,20 @@ def test_repr_and_history(field):
         assert "not fitted" in repr(xinr.INR())
 
 
+def test_html_repr_for_notebooks(field):
+    import xml.etree.ElementTree as ET
+
+    _, obs = field
+    obs = obs.copy()
+    obs.name = "t<a>s"  # escaped, not markup
+    fitted = obs.inr.fit(validation=0.2, **FAST)
+    page = fitted._repr_html_()
+    ET.fromstring(page)  # well-formed: every tag closed, the name escaped
+    assert "t&lt;a&gt;s" in page and "<polyline" in page
+    assert page.count("<li>") == len(fitted.plan_.rules)
+    assert "not fitted" in xinr.INR()._repr_html_()
+
+
 def test_bounds_clip_predictions(field, tmp_path):
     truth, obs = field
     # a sharp 0/1 field (like sea-ice fraction): the network overshoots at the edge

@@ -435,6 +435,16 @@ class INR:
 
         return describe(self)
 
+    def _repr_html_(self) -> str:
+        """The report as HTML, for notebooks (the text ``repr`` elsewhere)."""
+        if not self.is_fitted:
+            import html
+
+            return f"<pre>{html.escape(repr(self))}</pre>"
+        from .report import describe_html
+
+        return describe_html(self)
+
     # ------------------------------------------------------------------ new snapshots
     def update(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 
 from .residuals import SCORE_MIN_LOCATIONS
@@ -78,3 +80,53 @@ def _held_out(est) -> str:
             "on a hidden share"
         )
     return ""
+
+
+def describe_html(est) -> str:
+    """The report as an HTML table for notebooks (Jupyter calls ``INR._repr_html_``): the text
+    report's facts, the plan's rules and the training curve as a small inline SVG."""
+    esc = html.escape
+    score = est.held_out_score_
+    rows = [
+        ("model", f"{est.model!r} trained {est.network_.get('model', est.model)!r}, "
+                  f"ensemble of {est.ensemble_}, encoding {est.encoding_.kind!r}"),
+        ("field", f"{est.name_!r} dims {est.dims_}, {est.n_snapshots_} snapshot(s), "
+                  f"{est.n_obs_:,} observed points"),
+        ("training", f"{len(est.history_)} epochs in {est.fit_seconds_:.1f} s on {est.device_}"
+                     + (" (interrupted)" if est.interrupted_ else "")),
+        ("misfits", _misfits(est) + _combined(est).replace("\n  ", "; ")),
+        ("held out", "no honest figure (see the text repr)" if score is None else
+         f"RMSE {score['rmse']:.4g} at {score['locations']} places, linear "
+         f"{score['rmse_linear']:.4g} (MSE {score['mse_vs_linear']:+.0%})"),
+    ]  # fmt: skip
+    body = "".join(
+        f"<tr><th style='text-align:left'>{esc(k)}</th><td style='text-align:left'>{esc(v)}</td></tr>"
+        for k, v in rows
+    )
+    rules = "".join(f"<li>{esc(str(r))}</li>" for r in est.plan_.rules)
+    return (
+        f"<div class='xinr-repr'><b>xinr.INR</b><table>{body}</table>{_curve_svg(est.history_)}"
+        f"<details><summary>plan ({len(est.plan_.rules)} rules)</summary><ul>{rules}</ul>"
+        "</details></div>"
+    )
+
+
+def _curve_svg(history: list, width: int = 240, height: int = 60) -> str:
+    """The training loss (and held-out loss where recorded) per epoch, log scale, as SVG."""
+    lines = []
+    for key, colour in (("loss", "#1f77b4"), ("val", "#d62728")):
+        v = np.array([h[key] for h in history if key in h and h[key] > 0], dtype=float)
+        if v.size < 2:
+            continue
+        y = np.log(v)
+        span = float(np.ptp(y)) or 1.0
+        xs = np.linspace(0, width, v.size)
+        ys = height - (y - y.min()) / span * height
+        pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, ys, strict=True))
+        lines.append(f"<polyline fill='none' stroke='{colour}' points='{pts}'/>")
+    if not lines:
+        return ""
+    return (
+        f"<svg width='{width}' height='{height}' role='img' aria-label='training curve'>"
+        + "".join(lines) + "</svg><br/><small>loss (blue), held-out (red) per epoch, log scale</small>"
+    )
