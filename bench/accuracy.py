@@ -240,7 +240,6 @@ def peer_report(paths: list[str]) -> list[dict]:
             elif m == "xinr" and "combine" in r["set"]:
                 c["combine"] = r["rmse"]
                 c.setdefault("nostack", r["rmse"])  # replaced below where it weighed in
-                c["series"] = r["task"] != 1 or bool(c.get("series"))
             elif m == "xinr_nostack":
                 c["nostack"] = r["rmse"]
             elif m == "xinr" and not r["set"]:

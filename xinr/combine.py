@@ -75,17 +75,15 @@ class ValuePeer:
     def fit(cls, lat, lon, point, snap, value, n_snapshots: int) -> ValuePeer:
         """The kernel of highest marginal likelihood on the anomalies (about each snapshot's
         mean) of the snapshot with the most observations."""
-        from .classical.kriging import _spacing, fit_kernel
+        from .classical.kriging import fit_spatial
 
         snap = np.asarray(snap, dtype=np.int64)
         anomaly = value - snapshot_means(snap, value, n_snapshots)[snap]
         sigma = float(np.std(anomaly)) or 1.0
         s = int(np.argmax(np.bincount(snap, minlength=n_snapshots)))
         rows = np.flatnonzero(snap == s)
-        if rows.size < 3:
-            return cls(None, sigma)
         x = unit_vectors(lat[point[rows]], lon[point[rows]])
-        return cls(fit_kernel(x, anomaly[rows] / sigma, 10 * _spacing(x)), sigma)
+        return cls(fit_spatial(x, anomaly[rows] / sigma), sigma)
 
     def __call__(self, lat, lon, value, lat_q, lon_q) -> np.ndarray:
         from .classical.kriging import predict

@@ -138,14 +138,28 @@ class FittedField:
             return None
         return time_neighbours(self.times, times)
 
+    def _at_snapshots(self, snaps, times) -> tuple:
+        """``(snaps, times, at)`` as arrays, ``at`` where a row is a training snapshot's own
+        (always for a model without a time input)."""
+        snaps = np.asarray(snaps, dtype=np.int64)
+        times = np.asarray(times, dtype=np.float64)
+        at = (times == self.times[snaps]) | ~np.isfinite(times) | (not self.model.uses_time)
+        return snaps, times, at
+
+    def _in_time(self, field, lat, lon, times) -> np.ndarray:
+        """``field(lat, lon, snaps)`` (S, P) at ``times`` between training snapshots: the linear
+        interpolation in time of the two neighbouring snapshots' (one call for both: one set of
+        unit vectors, shared neighbour searches)."""
+        i0, i1, w = time_neighbours(self.times, times)
+        f0, f1 = np.split(field(lat, lon, np.concatenate([i0, i1])), 2)
+        return (1 - w)[:, None] * f0 + w[:, None] * f1
+
     def _add_residuals(self, out, lat, lon, snaps, times) -> None:
         """Add the interpolated misfits of each training snapshot to its row of ``out`` (S, P),
         then clip to the bounds. Rows of a model that takes time as an input, at times between
         training snapshots, get the linear interpolation in time of the two neighbouring
         snapshots' misfits, so the field is continuous in time and exact at the snapshots."""
-        snaps = np.asarray(snaps, dtype=np.int64)
-        times = np.asarray(times, dtype=np.float64)
-        at = (times == self.times[snaps]) | ~np.isfinite(times) | (not self.model.uses_time)
+        snaps, times, at = self._at_snapshots(snaps, times)
         if at.all():
             self.residuals.interpolate(lat, lon, snaps, out=out)
         else:
@@ -154,10 +168,9 @@ class FittedField:
                 sub = out[rows]
                 out[rows] = self.residuals.interpolate(lat, lon, snaps[rows], out=sub)
             mid = np.flatnonzero(~at)
-            i0, i1, w = time_neighbours(self.times, times[mid])
-            # one call for both neighbours: one set of unit vectors, shared neighbour searches
-            r0, r1 = np.split(self.residuals.interpolate(lat, lon, np.concatenate([i0, i1])), 2)
-            out[mid] += ((1 - w)[:, None] * r0 + w[:, None] * r1).astype(out.dtype)
+            out[mid] += self._in_time(self.residuals.interpolate, lat, lon, times[mid]).astype(
+                out.dtype
+            )
         if self.bounds is not None:
             np.clip(out, *self.bounds, out=out)
 
@@ -165,16 +178,12 @@ class FittedField:
         """Weigh each row of ``out`` (S, P) against the classical field of its snapshot (at
         times between training snapshots, of a model with a time input: the classical fields of
         the two neighbours interpolated in time), then clip to the bounds."""
-        snaps = np.asarray(snaps, dtype=np.int64)
-        times = np.asarray(times, dtype=np.float64)
-        at = (times == self.times[snaps]) | ~np.isfinite(times) | (not self.model.uses_time)
+        snaps, times, at = self._at_snapshots(snaps, times)
         field = np.empty(out.shape, dtype=np.float32)
         if at.any():
             field[at] = self.combination.field(lat, lon, snaps[at])
         if not at.all():
-            i0, i1, w = time_neighbours(self.times, times[~at])
-            f0, f1 = np.split(self.combination.field(lat, lon, np.concatenate([i0, i1])), 2)
-            field[~at] = (1 - w)[:, None] * f0 + w[:, None] * f1
+            field[~at] = self._in_time(self.combination.field, lat, lon, times[~at])
         self.combination.blend(out, lat, lon, snaps, field)
         if self.bounds is not None:
             np.clip(out, *self.bounds, out=out)

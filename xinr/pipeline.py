@@ -29,6 +29,7 @@ from .residuals import (
     check_snapshot_count,
     checked_snapshots,
     correction_declined,
+    fitted_key,
     held_out_check,
 )
 from .training import TrainData, TrainResult, predict_observations, resolve_device, train
@@ -117,8 +118,7 @@ def combination_stage(check: dict, obs: Observed, peer: ValuePeer) -> Combinatio
     the observed values combined with the weight fitted at the held-out observations
     (:mod:`xinr.combine`), the kriging from every observation; None where the weight is below
     :data:`~xinr.combine.MIN_WEIGHT` or the check saw fewer than ``MIN_CHECK_LOCATIONS``."""
-    key = "corrected" if check.get("added", True) else "network"
-    weight = check.get(f"stack_{key}", 0.0)
+    weight = check.get(f"stack_{fitted_key(check)}", 0.0)
     if check["locations"] < MIN_CHECK_LOCATIONS or not weight >= MIN_WEIGHT:
         return None
     mean = snapshot_means(obs.snap, obs.value, obs.n_snapshots)
@@ -332,7 +332,7 @@ def _combination_rule(residual: Residual) -> Rule:
     check, comb = residual.check, residual.combination
     if check is None or "peer" not in check:
         return Rule("combination", "none", "no held-out observations to weigh by")
-    key = "corrected" if check.get("added", True) else "network"
+    key = fitted_key(check)
     mine, stacked = check[key], check[f"stacked_{key}"]
     rise = 100 * (stacked / mine - 1) if mine else 0.0
     figures = f"held-out squared error {rise:+.0f}% vs the network's field, kriging's alone " + (

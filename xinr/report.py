@@ -94,7 +94,8 @@ def describe_html(est) -> str:
                   f"{est.n_obs_:,} observed points"),
         ("training", f"{len(est.history_)} epochs in {est.fit_seconds_:.1f} s on {est.device_}"
                      + (" (interrupted)" if est.interrupted_ else "")),
-        ("misfits", _misfits(est) + _combined(est).replace("\n  ", "; ")),
+        ("misfits", _misfits(est)),
+        ("combined", "no" if est.field_.combination is None else est.field_.combination.summary()),
         ("held out", "no honest figure (see the text repr)" if score is None else
          f"RMSE {score['rmse']:.4g} at {score['locations']} places, linear "
          f"{score['rmse_linear']:.4g} (MSE {score['mse_vs_linear']:+.0%})"),

@@ -226,14 +226,14 @@ class KrigedMisfits(ResidualField):
         self.fitted = fitted if fitted is not None else self._fit()
 
     def _fit(self):
-        from .classical.kriging import _spacing, fit_kernel
+        from .classical.kriging import fit_spatial
 
         counts = np.diff(self.offsets)
         s = int(np.argmax(counts))
         rows = self.point[self.offsets[s] : self.offsets[s + 1]]
         x = unit_vectors(self.lat[rows], self.lon[rows])
         y = self.residual[self.offsets[s] : self.offsets[s + 1]].astype(np.float64) / self.sigma
-        return fit_kernel(x, y, 10 * _spacing(x)) if len(rows) >= 3 else None
+        return fit_spatial(x, y)
 
     def interpolate(self, lat, lon, snaps, k: int = K_NEIGHBOURS, out=None) -> np.ndarray:
         """Kriged misfits of snapshots ``snaps`` at points (``lat``, ``lon``), (S, P); with
@@ -547,6 +547,13 @@ def correction_declined(
 SCORE_MIN_LOCATIONS = 50
 
 
+def fitted_key(check: dict) -> str:
+    """The key of ``check`` (a :func:`held_out_check` with the gate's ``added``) that holds the
+    error of the field as fitted before any combination: ``"corrected"`` where the misfits were
+    added, ``"network"`` where the gate declined them."""
+    return "corrected" if check.get("added", True) else "network"
+
+
 def held_out_score(check: dict | None, min_locations: int = SCORE_MIN_LOCATIONS) -> dict | None:
     """The error of a fit at its held-out locations, next to linear interpolation's there, from
     a :func:`held_out_check` with the decision ``added`` in it (None without one, and where
@@ -578,7 +585,7 @@ def held_out_score(check: dict | None, min_locations: int = SCORE_MIN_LOCATIONS)
         return None
     if check["locations"] < min_locations:
         return None
-    kind = "corrected" if check["added"] else "network"
+    kind = fitted_key(check)
     if check.get("combined"):  # the combination stage weighed in: its field's error
         kind = f"stacked_{kind}"
     mse, lin = check[kind], check["linear"]

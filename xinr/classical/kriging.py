@@ -69,6 +69,12 @@ def fit_kernel(x: np.ndarray, y: np.ndarray, scale, seed: int = 0, nus=NUS) -> F
     return best
 
 
+def fit_spatial(x: np.ndarray, y: np.ndarray, seed: int = 0) -> Fitted | None:
+    """:func:`fit_kernel` on unit vectors ``x`` with the length scale started at 10 neighbour
+    spacings; None with fewer than 3 observations."""
+    return fit_kernel(x, y, 10 * _spacing(x), seed) if len(y) >= 3 else None
+
+
 def predict(kernel, x: np.ndarray, y: np.ndarray, xq: np.ndarray, std: bool = False):
     """Kriging of values ``y`` at ``x`` to ``xq`` with a fitted ``kernel`` (standardised units):
     one solve where there are at most :data:`GLOBAL_MAX` observations, else a solve per block of
@@ -153,7 +159,7 @@ class Kriging:
         x = unit_vectors(lat_obs, lon_obs)
         mu, sigma = float(np.mean(val_obs)), float(np.std(val_obs)) or 1.0
         y = (val_obs - mu) / sigma
-        fitted = fit_kernel(x, y, 10 * _spacing(x), self.seed)
+        fitted = fit_spatial(x, y, self.seed)
         self.fitted_.append(fitted)
         out = predict(fitted.kernel, x, y, unit_vectors(lat_q, lon_q), std)
         if std:
