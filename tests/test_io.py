@@ -102,7 +102,8 @@ def test_files_of_the_first_format_still_load():
     here = os.path.join(os.path.dirname(__file__), "data")
     old = xinr.load(os.path.join(here, "format1_resmlp.xinr"))
     want = np.load(os.path.join(here, "format1_resmlp.npz"))["reconstruction"]
-    np.testing.assert_array_equal(old.reconstruct().values, want)
+    # (within float32 rounding: another CPU orders the sums differently)
+    np.testing.assert_allclose(old.reconstruct().values, want, rtol=1e-6)
     assert old.network_["model"] == "resmlp" and old.plan_.rules == ()
 
 

@@ -154,13 +154,21 @@ def cmd_fit(a) -> int:
     return 0
 
 
+UNCERTAINTY_HELP = (
+    "also write the standard deviation of the errors, <name>_std (calibrated at the "
+    "training's held-out observations; CF attributes)"
+)
+
+
 def cmd_reconstruct(a) -> int:
     import xinr
 
     fitted = xinr.load(a.model)
     target = _open(a.like) if a.like else None
-    out = fitted.reconstruct(target)
-    out.to_dataset(name=out.name or "field").to_netcdf(a.output)
+    out = fitted.reconstruct(target, uncertainty=a.uncertainty)
+    if not a.uncertainty:  # (a DataArray)
+        out = out.to_dataset(name=out.name or "field")
+    out.to_netcdf(a.output)
     print(f"wrote {a.output}: {dict(out.sizes)}")
     return 0
 
@@ -179,7 +187,7 @@ def cmd_fill(a) -> int:
     report = (lambda *_: None) if a.quiet else print
     names = fill_file(
         a.input, a.output, var=a.var, from_model=a.from_model, report=report,
-        progress=not a.quiet, **fit,
+        progress=not a.quiet, uncertainty=a.uncertainty, **fit,
     )  # fmt: skip
     report(f"wrote {a.output}: {', '.join(names)} filled")
     return 0
@@ -209,6 +217,9 @@ def _add_fill_parser(sub) -> None:
     f.add_argument("--seed", type=int, default=None, help="seed for repeatable CPU runs")
     f.add_argument("--device", default=None, help="auto (default), cpu, cuda or cuda:N")
     f.add_argument("--quiet", action="store_true", help="no progress or messages")
+    f.add_argument(
+        "--uncertainty", action="store_true", help=UNCERTAINTY_HELP + "; 0 where observed"
+    )
     f.set_defaults(func=cmd_fill)
 
 
@@ -267,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("model", help="a model file written by xinr fit")
     r.add_argument("--like", default=None, help="NetCDF file whose lat/lon (and times) to use")
     r.add_argument("-o", "--output", required=True, help="NetCDF file to write")
+    r.add_argument("--uncertainty", action="store_true", help=UNCERTAINTY_HELP)
     r.set_defaults(func=cmd_reconstruct)
 
     try:

@@ -275,8 +275,13 @@ class INR:
         if self.model not in (plan.MIX_MODEL_NAME, plan.AUTO_MODEL_NAME):
             get_builder(self.model)  # unknown model -> ValueError listing known ones
         if self.preset not in plan.PRESETS:
-            raise ValueError(f"Unknown preset {self.preset!r}. Expected one of {list(plan.PRESETS)}.")
-        for name, unit in (("jitter", "in neighbour spacings"), ("curvature", "the penalty's weight")):
+            raise ValueError(
+                f"Unknown preset {self.preset!r}. Expected one of {list(plan.PRESETS)}."
+            )
+        for name, unit in (
+            ("jitter", "in neighbour spacings"),
+            ("curvature", "the penalty's weight"),
+        ):
             value = getattr(self, name)
             if value is not None and not (
                 isinstance(value, (int, float))
@@ -531,7 +536,7 @@ class INR:
         flat = np.ravel_multi_index(tuple(g.ravel() for g in grids), shape)
         return flat, t_all[flat]
 
-    def predict(self, lat, lon, time=None, **labels):
+    def predict(self, lat, lon, time=None, uncertainty: bool = False, **labels):
         """Evaluate the field at scattered points, pointwise (like ``DataArray.interp`` with
         DataArray indexers along one shared dimension).
 
@@ -546,6 +551,10 @@ class INR:
             one snapshot dimension any time inside the training span will do: between two
             snapshots, MMGN and the mixture give the linear interpolation in time of theirs,
             and models that take time as an input are evaluated at it.
+        uncertainty : bool
+            Also give the standard deviation of the values' errors (:mod:`xinr.uncertainty`):
+            a Dataset with ``<name>`` and ``<name>_std`` for DataArray coordinates, a tuple
+            ``(values, std)`` of arrays otherwise.
         **labels
             Labels by dimension name, for fields with several snapshot dimensions, e.g.
             ``predict(lat, lon, time=times, level=levels)``. A dimension of length 1 (a level
@@ -553,7 +562,7 @@ class INR:
 
         Returns
         -------
-        numpy.ndarray or xarray.DataArray
+        numpy.ndarray, xarray.DataArray, tuple or xarray.Dataset
         """
         self._check_fitted()
         like = lat if isinstance(lat, xr.DataArray) else None
@@ -566,26 +575,43 @@ class INR:
         check_latlon(lat_a.ravel(), lon_a.ravel(), allow_missing=True)
         labels = self._point_labels(time, labels)
         dims = self.layout_.snapshot_dims
-        if labels and all(d in labels for d in dims):
-            res = self._predict_pointwise(lat_a, lon_a, labels)
-            if like is not None:
-                return like.copy(data=res).rename(self.name_).assign_attrs(self.output_attrs())
-            return res
-        if labels:
+        if labels and not all(d in labels for d in dims):
             missing = [d for d in dims if d not in labels]
             raise ValueError(f"Labels are missing for snapshot dimension(s) {missing}.")
+        values = self._evaluate(self.field_.predict, lat_a, lon_a, labels)
+        if not uncertainty:
+            return values if like is None else self._labelled(values, like, labels)
+        std = self._evaluate(self.field_.std, lat_a, lon_a, labels)
+        if like is None:
+            return values, std
+        from .reconstruct import with_std
+
+        field = self._labelled(values, like, labels)
+        return with_std(field, self._labelled(std, like, labels), self.field_.uncertainty)
+
+    def _evaluate(self, fn, lat_a, lon_a, labels) -> np.ndarray:
+        """``fn(lat, lon, snaps, times)`` (the fitted field's values or standard deviations)
+        at the points: pointwise where every point has labels, else at every snapshot."""
+        dims = self.layout_.snapshot_dims
+        if labels:
+            return self._predict_pointwise(lat_a, lon_a, labels, fn)
         s, tv = self.snapshot_index({d: self.labels_[d] for d in dims})
-        res = self.field_.predict(lat_a.ravel(), lon_a.ravel(), s, tv)
-        res = res.reshape(tuple(len(self.labels_[d]) for d in dims) + lat_a.shape)
-        if like is not None:
-            coords = {d: self.labels_[d] for d in dims}
-            return (
-                xr.DataArray(res, dims=dims + like.dims, coords=coords)
-                .assign_coords(like.coords)
-                .rename(self.name_)
-                .assign_attrs(self.output_attrs())
-            )
-        return res
+        res = fn(lat_a.ravel(), lon_a.ravel(), s, tv)
+        return res.reshape(tuple(len(self.labels_[d]) for d in dims) + lat_a.shape)
+
+    def _labelled(self, res: np.ndarray, like: xr.DataArray, labels: dict) -> xr.DataArray:
+        """``res`` with the coordinates of ``like`` (and the snapshots' labels where every
+        training snapshot was evaluated), the field's name and attributes."""
+        if labels:
+            return like.copy(data=res).rename(self.name_).assign_attrs(self.output_attrs())
+        dims = self.layout_.snapshot_dims
+        coords = {d: self.labels_[d] for d in dims}
+        return (
+            xr.DataArray(res, dims=dims + like.dims, coords=coords)
+            .assign_coords(like.coords)
+            .rename(self.name_)
+            .assign_attrs(self.output_attrs())
+        )
 
     def _point_labels(self, time, labels: dict) -> dict:
         """The snapshot labels of ``predict``'s points by dimension (``time=`` resolved)."""
@@ -607,20 +633,20 @@ class INR:
             labels = {**only, **labels}
         return labels
 
-    def _predict_pointwise(self, lat_a, lon_a, labels) -> np.ndarray:
-        """Values at points with a snapshot label each, grouped by snapshot."""
+    def _predict_pointwise(self, lat_a, lon_a, labels, fn=None) -> np.ndarray:
+        """``fn`` (default the field's values) at points with a snapshot label each, grouped by
+        snapshot."""
+        fn = self.field_.predict if fn is None else fn
         dims = self.layout_.snapshot_dims
         flat_lat, flat_lon = lat_a.ravel(), lon_a.ravel()
         per = {d: np.broadcast_to(np.asarray(labels[d]), lat_a.shape).ravel() for d in dims}
         out = np.empty(flat_lat.size, dtype=np.float32)
-        keys = np.stack(
-            [match_labels(self.labels_[d], per[d], d, len(dims) == 1) for d in dims], 0
-        )
+        keys = np.stack([match_labels(self.labels_[d], per[d], d, len(dims) == 1) for d in dims], 0)
         for key in np.unique(keys.T, axis=0):
             m = np.all(keys.T == key, axis=1)
             sel = {d: np.asarray([per[d][np.flatnonzero(m)[0]]]) for d in dims}
             s, tv = self.snapshot_index(sel)
-            out[m] = self.field_.predict(flat_lat[m], flat_lon[m], s, tv)[0]
+            out[m] = fn(flat_lat[m], flat_lon[m], s, tv)[0]
         return out.reshape(lat_a.shape)
 
     def output_attrs(self) -> dict:
@@ -638,8 +664,9 @@ class INR:
         return attrs
 
     def reconstruct(
-        self, target=None, *, batch_size: int | None = None, chunks=None
-    ) -> xr.DataArray:
+        self, target=None, *, batch_size: int | None = None, chunks=None,
+        uncertainty: bool = False,
+    ) -> xr.DataArray | xr.Dataset:  # fmt: skip
         """Dense field on a target grid.
 
         Parameters
@@ -657,17 +684,39 @@ class INR:
             result with its chunks. Each chunk is predicted independently; the fitted field
             enters the dask graph once. ``.to_netcdf`` then streams chunk by chunk, and a
             ``dask.distributed.Client`` computes the chunks on its workers.
+        uncertainty : bool
+            Also give the standard deviation of the reconstruction's errors: a Dataset with the
+            field and ``<name>_std`` (same dims and coords; CF attributes: the field's units,
+            ``standard_name`` "<the field's> standard_error", the field's
+            ``ancillary_variables`` naming it). The kriging variance of each snapshot's
+            observed places, calibrated at the training's held-out observations
+            (:mod:`xinr.uncertainty`; ``plan_.rule("uncertainty")`` and the variable's
+            ``xinr_calibration`` attribute say how, or that there were too few to calibrate).
 
         Returns
         -------
-        xarray.DataArray
+        xarray.DataArray or xarray.Dataset
             The source's name and attributes plus provenance, the target's spatial dims and coords,
             snapshot dims first in the source's order.
+
+        Examples
+        --------
+        >>> import numpy as np, xarray as xr, xinr
+        >>> lat, lon = np.linspace(-20, 20, 9), np.linspace(0, 40, 9)
+        >>> f = np.cos(np.deg2rad(4 * lat))[:, None] * np.sin(np.deg2rad(4 * lon))[None, :]
+        >>> f[::2, ::3] = np.nan
+        >>> da = xr.DataArray(f, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name="t")
+        >>> fitted = xinr.INR(epochs=20, progress=False, seed=0).fit(da)
+        >>> ds = fitted.reconstruct(uncertainty=True)
+        >>> sorted(ds.data_vars), ds["t"].attrs["ancillary_variables"]
+        (['t', 't_std'], 't_std')
         """
         self._check_fitted()
         from .reconstruct import reconstruct
 
-        return reconstruct(self, target, batch_size=batch_size, chunks=chunks)
+        return reconstruct(
+            self, target, batch_size=batch_size, chunks=chunks, uncertainty=uncertainty
+        )
 
     # ------------------------------------------------------------------ persistence
     def save(self, path) -> None:

@@ -26,6 +26,10 @@ KEPT_ENCODING = (
 )  # fmt: skip
 
 
+#: of those, the ones the standard deviation takes from its field (not its packing or dtype)
+STD_ENCODING = ("zlib", "complevel", "shuffle", "chunksizes", "compression", "contiguous")
+
+
 def open_any(path: str) -> xr.Dataset:
     """A NetCDF file or a Zarr store (by its extension), lazily."""
     if path.rstrip("/").endswith(".zarr"):
@@ -45,12 +49,15 @@ def gappy_variables(ds: xr.Dataset) -> list[str]:
     return out
 
 
-def fill_file(src: str, dst: str, *, var=None, from_model=None, report=print, **fit) -> list[str]:
+def fill_file(src: str, dst: str, *, var=None, from_model=None, report=print,
+              uncertainty: bool = False, **fit) -> list[str]:  # fmt: skip
     """Fill the gaps of ``src`` into ``dst``; the names of the variables filled.
 
     ``var`` names the variable (default: every variable with gaps, or the saved model's);
-    ``from_model`` a model file to update instead of fitting; ``fit`` keywords of
-    :class:`xinr.INR` (``model``, ``max_time``, ``epochs``, ``seed``, ``progress``).
+    ``from_model`` a model file to update instead of fitting; ``uncertainty`` also writes each
+    variable's standard deviation ``<name>_std`` (0 where observed; CF attributes,
+    :meth:`xinr.INR.reconstruct`); ``fit`` keywords of :class:`xinr.INR` (``model``,
+    ``max_time``, ``epochs``, ``seed``, ``progress``).
     """
     import xinr
 
@@ -70,11 +77,16 @@ def fill_file(src: str, dst: str, *, var=None, from_model=None, report=print, **
             report(f"filling {name!r} {dict(ds[name].sizes)}")
             if base is None:
                 fitted = xinr.INR(**fit).fit(ds[name])
-                filled = _keep_observed(ds[name], fitted.reconstruct(ds[name]))
+                filled = _filled(ds[name], fitted.reconstruct(ds[name], uncertainty=uncertainty))
             else:
-                filled = _fill_from(base, ds[name], tmp, report, fit.get("epochs"))
-            out[name] = filled.assign_attrs(ds[name].attrs)
-            out[name].encoding = {k: v for k, v in ds[name].encoding.items() if k in KEPT_ENCODING}
+                filled = _fill_from(base, ds[name], tmp, report, fit.get("epochs"), uncertainty)
+            kept = {k: v for k, v in ds[name].encoding.items() if k in KEPT_ENCODING}
+            out[name] = filled[name].assign_attrs(ds[name].attrs)
+            out[name].encoding = kept
+            if uncertainty:
+                out[name].attrs["ancillary_variables"] = f"{name}_std"
+                out[f"{name}_std"] = filled[f"{name}_std"]
+                out[f"{name}_std"].encoding = {k: v for k, v in kept.items() if k in STD_ENCODING}
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         line = f"{stamp}: xinr fill ({__version__}) filled the gaps of {', '.join(names)}"
         old = out.attrs.get("history")
@@ -89,7 +101,19 @@ def _keep_observed(da: xr.DataArray, recon: xr.DataArray) -> xr.DataArray:
     return da.where(da.notnull(), recon.variable)
 
 
-def _fill_from(base, da: xr.DataArray, tmp: str, report, epochs) -> xr.DataArray:
+def _filled(da: xr.DataArray, recon) -> xr.Dataset:
+    """The variable filled (and, where ``recon`` is a Dataset with its standard deviation,
+    that, 0 where observed), as a Dataset."""
+    name = str(da.name)
+    if isinstance(recon, xr.DataArray):
+        return _keep_observed(da, recon).to_dataset(name=name)
+    std = recon[f"{name}_std"].transpose(*da.dims)
+    std = std.where(da.isnull(), 0.0).astype(std.dtype).assign_attrs(std.attrs)
+    std.attrs["comment"] = "0 where the value is observed (kept as it was)"
+    return xr.Dataset({name: _keep_observed(da, recon[name]), f"{name}_std": std})
+
+
+def _fill_from(base, da: xr.DataArray, tmp: str, report, epochs, uncertainty=False) -> xr.Dataset:
     """Each snapshot of ``da`` filled from ``base`` updated with it alone, written to ``tmp``
     one by one and read back lazily."""
     dim = base.layout_.snapshot_dims[0] if base.layout_.snapshot_dims else None
@@ -99,11 +123,11 @@ def _fill_from(base, da: xr.DataArray, tmp: str, report, epochs) -> xr.DataArray
     for i in range(da.sizes[dim]):
         one = da.isel({dim: [i]}).load()
         later = base.update(one, epochs=epochs)
-        part = _keep_observed(one, later.reconstruct(one))
+        part = _filled(one, later.reconstruct(one, uncertainty=uncertainty))
         paths.append(os.path.join(tmp, f"{i:08d}.nc"))
-        part.to_dataset(name=str(da.name)).to_netcdf(paths[-1])
+        part.to_netcdf(paths[-1])
         report(f"  {dim}={one[dim].values[0]}: {int(one.count())} observed")
-    return xr.open_mfdataset(paths, combine="nested", concat_dim=dim)[str(da.name)]
+    return xr.open_mfdataset(paths, combine="nested", concat_dim=dim)
 
 
 def _write(ds: xr.Dataset, path: str) -> None:

@@ -16,6 +16,7 @@ from .models import build_network
 from .normalize import Standardizer
 from .residuals import RESIDUAL_STAGES
 from .training import resolve_device
+from .uncertainty import Uncertainty
 
 
 @dataclass
@@ -41,6 +42,8 @@ class FittedField:
         The residual stage: the network's misfits at the observations, interpolated and added.
     combination : xinr.combine.Combination or None
         The combination stage: the field above weighed against kriging of the observed values.
+    uncertainty : xinr.uncertainty.Uncertainty or None
+        The standard deviation of the field's errors (None: a model saved without one).
     device : str
         Where to predict (``"auto"``: a CUDA GPU where there is one).
     """
@@ -56,6 +59,37 @@ class FittedField:
     residuals: object | None = None  # a residual stage (xinr.residuals.RESIDUAL_STAGES)
     device: str = "auto"
     combination: object | None = None  # xinr.combine.Combination
+    uncertainty: object | None = None  # xinr.uncertainty.Uncertainty
+
+    def std(self, lat, lon, snaps, times) -> np.ndarray:
+        """(S, P) standard deviations of the field's errors for snapshots ``snaps`` at times
+        ``times`` at points ``lat``/``lon`` (:mod:`xinr.uncertainty`); between training
+        snapshots, the linear interpolation in time of the neighbours'. NaN where a position is
+        unknown.
+
+        Raises
+        ------
+        ValueError
+            For a model saved by a version without uncertainties.
+        """
+        if self.uncertainty is None:
+            raise ValueError(
+                "This model has no standard deviations: it was saved by an earlier xinr "
+                "version, or its training diverged. Refit it to get them."
+            )
+        lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
+        located = np.isfinite(lat) & np.isfinite(lon)
+        out = np.full((len(snaps), len(lat)), np.nan, dtype=np.float32)
+        snaps, times = np.asarray(snaps, dtype=np.int64), np.asarray(times, dtype=np.float64)
+        at = (times == self.times[snaps]) | ~np.isfinite(times) | ~np.isfinite(self.times[snaps])
+        la, lo = lat[located], lon[located]
+        sub = np.empty((len(snaps), int(located.sum())), dtype=np.float32)
+        if at.any():
+            sub[at] = self.uncertainty.std(la, lo, snaps[at])
+        if not at.all():
+            sub[~at] = self._in_time(self.uncertainty.std, la, lo, times[~at])
+        out[:, located] = sub
+        return out
 
     def predict(self, lat, lon, snaps, times, batch_size=None, out=None) -> np.ndarray:
         """(S, P) values for snapshots ``snaps`` at times ``times`` (S,), at points ``lat``/``lon``
@@ -205,6 +239,12 @@ class FittedField:
                 k: torch.from_numpy(np.ascontiguousarray(v))
                 for k, v in self.residuals.to_dict().items()
             }
+        if self.uncertainty is not None:
+            meta["uncertainty"] = self.uncertainty.to_meta()
+            tensors["uncertainty"] = {
+                k: torch.from_numpy(np.ascontiguousarray(v))
+                for k, v in self.uncertainty.to_arrays().items()
+            }
         if self.combination is not None:
             meta["combination"] = {"peer": "kriging", "weight": self.combination.weight}
             parts = {**self.combination.anomalies.to_dict(), "mean": self.combination.mean}
@@ -238,6 +278,10 @@ class FittedField:
             mean = parts.pop("mean")
             kriged = RESIDUAL_STAGES["kriging"].from_dict(parts)
             combination = Combination(float(meta["combination"]["weight"]), mean, kriged)
+        uncertainty = None
+        if "uncertainty" in tensors:
+            arrays = {k: v.numpy() for k, v in tensors["uncertainty"].items()}
+            uncertainty = Uncertainty.from_state(meta["uncertainty"], arrays)
         return cls(
             model=net,
             network=spec,
@@ -256,4 +300,5 @@ class FittedField:
             ),
             device=device,
             combination=combination,
+            uncertainty=uncertainty,
         )

@@ -33,6 +33,7 @@ from .residuals import (
     held_out_check,
 )
 from .training import TrainData, TrainResult, predict_observations, resolve_device, train
+from .uncertainty import Calibration, Uncertainty, calibrate
 
 #: gates by name: the held-out check -> whether the correction stays
 GATES = {"held-out": lambda check: not correction_declined(check)}
@@ -64,6 +65,7 @@ class Residual:
     check: dict | None = None
     declined: object | None = None
     combination: Combination | None = None
+    uncertainty: Uncertainty | None = None
 
 
 def train_stage(net: torch.nn.Module, data: TrainData, config, device) -> TrainResult:
@@ -84,33 +86,65 @@ def residual_stage(
     """The network's misfits at the observations ``rows`` (None: all), built into the residual
     stage ``stage`` and, where ``gate`` names one, kept only where the gate accepts the
     held-out check; then, where ``combine`` names a classical field, the combination stage
-    (:func:`combination_stage`). ``predict(model, rows)`` gives a model's values at
-    observations."""
-    if stage == "none" or result.diverged or (rows is not None and len(rows) == 0):
+    (:func:`combination_stage`); then the uncertainty (:func:`uncertainty_stage`).
+    ``predict(model, rows)`` gives a model's values at observations."""
+    if result.diverged:
         return Residual()
-    pred = predict(net, rows)
+    held = result.held_out is not None
     rows = np.arange(len(obs)) if rows is None else rows
+    if stage == "none":  # predictions only where the check looks
+        rows = _check_rows(obs, result, rows) if held else rows[:0]
+    held = held and len(rows) > 0
+    pred = predict(net, rows) if len(rows) else np.zeros(0)
     out = Residual()
-    combine = combine if result.held_out is not None else "none"
-    peer = None
+    combine = combine if held and stage != "none" else "none"
+    trained = np.setdiff1d(rows, result.held_out.numpy()) if held else rows
+    peer = ValuePeer.fit(obs.lat, obs.lon, obs.point[trained], obs.snap[trained],
+                         obs.value[trained], obs.n_snapshots, light=combine == "none")  # fmt: skip
+    errors: dict = {}
+    check = None
+    if held:
+        check = gate_check(result, net, predict, pred, obs, rows, peer, errors)
+        check["added"] = bool(GATES[gate](check)) if gate is not None else stage != "none"
+        if gate is not None or combine != "none":  # (else the check only calibrates)
+            out.check = check
+    if stage != "none" and len(rows):
+        built = RESIDUAL_STAGES[stage](
+            obs.lat, obs.lon, obs.point[rows], obs.snap[rows], obs.value[rows] - pred,
+            obs.n_snapshots,
+        )  # fmt: skip
+        if out.check is None or out.check["added"]:
+            out.field = built
+        else:
+            out.declined = built
     if combine != "none":
-        trained = np.setdiff1d(rows, result.held_out.numpy())
-        peer = ValuePeer.fit(obs.lat, obs.lon, obs.point[trained], obs.snap[trained],
-                             obs.value[trained], obs.n_snapshots)  # fmt: skip
-    if (gate is not None or peer is not None) and result.held_out is not None:
-        out.check = gate_check(result, net, predict, pred, obs, rows, peer)
-        out.check["added"] = bool(GATES[gate](out.check)) if gate is not None else True
-    built = RESIDUAL_STAGES[stage](
-        obs.lat, obs.lon, obs.point[rows], obs.snap[rows], obs.value[rows] - pred, obs.n_snapshots
-    )
-    if out.check is None or out.check["added"]:
-        out.field = built
-    else:
-        out.declined = built
-    if peer is not None:
-        out.combination = combination_stage(out.check, obs, peer)
-        out.check["combined"] = 0.0 if out.combination is None else out.combination.weight
+        out.combination = combination_stage(check, obs, peer)
+        check["combined"] = 0.0 if out.combination is None else out.combination.weight
+    out.uncertainty = uncertainty_stage(check, errors, obs, peer, out.combination)
     return out
+
+
+def _check_rows(obs: Observed, result: TrainResult, rows: np.ndarray) -> np.ndarray:
+    """The observations ``rows`` of the snapshots that the held-out check visits."""
+    snap = obs.snap[rows]
+    visits = check_snapshot_count(snap)
+    return rows[np.isin(snap, checked_snapshots(obs.snap[result.held_out.numpy()], visits))]
+
+
+def uncertainty_stage(check, errors: dict, obs: Observed, peer: ValuePeer, combination):
+    """The standard deviation of the field as fitted (:mod:`xinr.uncertainty`): the kriging
+    variance of each snapshot's observed places under the peer's covariance, calibrated on the
+    errors at the held-out observations (``errors``, from the check) of the network, corrected
+    where the gate kept the misfits, combined where the combination stage weighed in."""
+    calibration = Calibration()
+    if check is not None and errors:
+        mine = errors[fitted_key(check)]
+        if combination is not None:
+            mine = (1 - combination.weight) * mine + combination.weight * errors["peer"]
+        error = (errors["y"] - mine) / peer.sigma
+        calibration = calibrate(error, errors["variance"], errors["where"])
+    return Uncertainty(obs.lat, obs.lon, obs.point, obs.snap, obs.n_snapshots,
+                       peer.covariance, peer.sigma, calibration)  # fmt: skip
 
 
 def combination_stage(check: dict, obs: Observed, peer: ValuePeer) -> Combination | None:
@@ -129,7 +163,8 @@ def combination_stage(check: dict, obs: Observed, peer: ValuePeer) -> Combinatio
     return Combination(float(weight), mean, anomalies)
 
 
-def gate_check(result: TrainResult, net, predict, pred, obs: Observed, used, peer=None) -> dict:
+def gate_check(result: TrainResult, net, predict, pred, obs: Observed, used, peer=None,
+               errors: dict | None = None) -> dict:  # fmt: skip
     """The held-out check of the misfit correction (:func:`residuals.held_out_check`) on the
     training loop's held-out observations: of the ensemble as a whole where they were shared, of
     each member at its own where each member held out its own (member folds). ``pred`` is the
@@ -163,6 +198,7 @@ def gate_check(result: TrainResult, net, predict, pred, obs: Observed, used, pee
         predict.bounds,
         visits,
         peer=peer,
+        errors=errors,
     )
     check["member_folds"] = result.held_out_member is not None
     return check
@@ -294,7 +330,7 @@ def fit_field(options: dict, user_model: dict, user_train: dict, lat, lon, locat
     field = FittedField(
         sized.net, network, encoding, scaler, tscale, times, one_axis=one_axis,
         bounds=plan.bounds, residuals=residual.field, device=options["device"],
-        combination=residual.combination,
+        combination=residual.combination, uncertainty=residual.uncertainty,
     )  # fmt: skip
     return FitOutcome(plan, field, stats, residual, result, device)
 
@@ -312,7 +348,8 @@ def _check_times(net, stats: FieldStats, times, time_dim: str, model: str) -> No
 
 
 def _outcome_rules(plan: Plan, residual: Residual, net, empty, times, one_axis) -> Plan:
-    """The plan with what the gate decided and the empty snapshots' codes recorded."""
+    """The plan with what the gate and the combination decided, how the uncertainty was
+    calibrated and the empty snapshots' codes recorded."""
     check = residual.check
     if check is not None:
         rise = 100 * (check["corrected"] / check["network"] - 1) if check["network"] else 0.0
@@ -321,6 +358,10 @@ def _outcome_rules(plan: Plan, residual: Residual, net, empty, times, one_axis) 
         plan = plan.with_rule(Rule("gate", verb, why))
     if plan.combine != "none":
         plan = plan.with_rule(_combination_rule(residual))
+    if residual.uncertainty is not None:
+        cal = residual.uncertainty.calibration
+        value = "calibrated" if cal.calibrated else "not calibrated"
+        plan = plan.with_rule(Rule("uncertainty", value, cal.summary()))
     if fill_empty_codes(net, empty, times, one_axis):
         why = "interpolated in time from the neighbouring snapshots'"
         plan = plan.with_rule(Rule("empty snapshots' codes", int(empty.size), why))

@@ -1,4 +1,5 @@
-"""Dense reconstruction on a target grid: target -> points -> batched prediction -> DataArray."""
+"""Dense reconstruction on a target grid: target -> points -> batched prediction -> DataArray
+(with its standard deviation, a Dataset)."""
 
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def _target_dataset(est, target) -> xr.Dataset:
     )
 
 
-def reconstruct(est, target=None, *, batch_size: int | None = None, chunks=None) -> xr.DataArray:
+def reconstruct(est, target=None, *, batch_size: int | None = None, chunks=None,
+                uncertainty: bool = False):  # fmt: skip
     """See :meth:`xinr.INR.reconstruct`."""
     lay = est.layout_
     if target is None:
@@ -89,12 +91,20 @@ def reconstruct(est, target=None, *, batch_size: int | None = None, chunks=None)
             sel[d] = est.labels_[d]
     snaps, times = est.snapshot_index(sel)
     snap_shape = tuple(len(sel[d]) for d in lay.snapshot_dims)
+    parts = ("value", "std") if uncertainty else ("value",)
     if lazy_chunks is None:
         lat, lon = spatial_points(tgt, t_lay, allow_missing=True)
-        data = est.field_.predict(lat, lon, snaps, times, batch_size=batch_size)
-        data = data.reshape(snap_shape + spatial_shape)
+        arrays = [
+            _evaluate(est.field_, part, snaps, times, lat, lon, batch_size).reshape(
+                snap_shape + spatial_shape
+            )
+            for part in parts
+        ]
     else:
-        data = _lazy_predict(est, tgt, t_lay, snaps, times, snap_shape, lazy_chunks, batch_size)
+        arrays = [
+            _lazy_predict(est, tgt, t_lay, snaps, times, snap_shape, lazy_chunks, batch_size, part)
+            for part in parts
+        ]
     dims = lay.snapshot_dims + spatial_dims
     if target is None:
         coords = dict(est.template_.coords.items())
@@ -105,10 +115,32 @@ def reconstruct(est, target=None, *, batch_size: int | None = None, chunks=None)
         for name, c in est.template_.coords.items():
             if c.dims and set(c.dims) <= missing and name not in coords:
                 coords[name] = c
-    out = xr.DataArray(data, dims=dims, coords=coords, name=est.name_, attrs=est.output_attrs())
-    order = [d for d in est.dims_ if d in out.dims]
-    order += [d for d in out.dims if d not in order]
-    return out.transpose(*order)
+    out = [
+        xr.DataArray(a, dims=dims, coords=coords, name=est.name_, attrs=est.output_attrs())
+        for a in arrays
+    ]
+    order = [d for d in est.dims_ if d in dims]
+    order += [d for d in dims if d not in order]
+    out = [o.transpose(*order) for o in out]
+    return out[0] if not uncertainty else with_std(out[0], out[1], est.field_.uncertainty)
+
+
+def with_std(field: xr.DataArray, std: xr.DataArray, uncertainty) -> xr.Dataset:
+    """A Dataset of ``field`` and its standard deviation ``std``, named ``<name>_std`` and
+    attributed after CF (:func:`xinr.uncertainty.cf_attrs`); the field's
+    ``ancillary_variables`` names it."""
+    from .uncertainty import cf_attrs
+
+    name = str(field.name) if field.name is not None else "field"
+    std_name = f"{name}_std"
+    attrs = dict(field.attrs)
+    std = std.rename(std_name)
+    std.attrs = {**cf_attrs(name, attrs, uncertainty.calibration),
+                 "history": attrs.get("history", "")}  # fmt: skip
+    if not std.attrs["history"]:
+        del std.attrs["history"]
+    field = field.rename(name).assign_attrs(ancillary_variables=std_name)
+    return xr.Dataset({name: field, std_name: std})
 
 
 def _lazy_chunks(target, tgt, chunks, snapshot_dims, spatial_dims):
@@ -140,12 +172,19 @@ def _lazy_chunks(target, tgt, chunks, snapshot_dims, spatial_dims):
     return out
 
 
-def _predict_block(field, snaps, times, lat, lon, batch_size):
-    pred = field.predict(lat.ravel(), lon.ravel(), snaps, times, batch_size=batch_size)
+def _evaluate(field, part: str, snaps, times, lat, lon, batch_size) -> np.ndarray:
+    """The fitted field's values (``part`` "value") or standard deviations ("std"), (S, P)."""
+    if part == "std":
+        return field.std(lat, lon, snaps, times)
+    return field.predict(lat, lon, snaps, times, batch_size=batch_size)
+
+
+def _predict_block(field, snaps, times, lat, lon, batch_size, part="value"):
+    pred = _evaluate(field, part, snaps, times, lat.ravel(), lon.ravel(), batch_size)
     return pred.reshape((len(snaps),) + lat.shape)
 
 
-def _lazy_predict(est, tgt, t_lay, snaps, times, snap_shape, chunks, batch_size):
+def _lazy_predict(est, tgt, t_lay, snaps, times, snap_shape, chunks, batch_size, part="value"):
     """Dask array (snapshots..., spatial...) whose blocks are predicted independently; the fitted
     field enters the graph once, as one key, not once per block."""
     import dask
@@ -185,7 +224,7 @@ def _lazy_predict(est, tgt, t_lay, snaps, times, snap_shape, chunks, batch_size)
     ind = "".join(chr(ord("a") + i) for i in range(len(sdims)))
     out = dsa.blockwise(
         _predict_block, "s" + ind,
-        est_d, None, s_d, "s", t_d, "s", lat, ind, lon, ind, batch_size, None,
+        est_d, None, s_d, "s", t_d, "s", lat, ind, lon, ind, batch_size, None, part, None,
         dtype=np.float32, meta=np.empty((0,) * (1 + len(sdims)), np.float32),
     )  # fmt: skip
     if len(snap_shape) != 1:

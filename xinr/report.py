@@ -34,7 +34,13 @@ def describe(est) -> str:
         f"  training: {len(est.history_)} epochs in {est.fit_seconds_:.1f} s on "
         f"{est.device_}, final loss {loss}{val}{smooth}\n"
         f"  misfits at the observations: {_misfits(est)}{_combined(est)}{_held_out(est)}"
+        f"\n  uncertainty: {_uncertainty(est)}"
     )
+
+
+def _uncertainty(est) -> str:
+    u = est.field_.uncertainty
+    return "none (saved by an earlier version, or diverged)" if u is None else u.summary()
 
 
 def _combined(est) -> str:
@@ -96,6 +102,7 @@ def describe_html(est) -> str:
                      + (" (interrupted)" if est.interrupted_ else "")),
         ("misfits", _misfits(est)),
         ("combined", "no" if est.field_.combination is None else est.field_.combination.summary()),
+        ("uncertainty", _uncertainty(est)),
         ("held out", "no honest figure (see the text repr)" if score is None else
          f"RMSE {score['rmse']:.4g} at {score['locations']} places, linear "
          f"{score['rmse_linear']:.4g} (MSE {score['mse_vs_linear']:+.0%})"),
@@ -129,5 +136,6 @@ def _curve_svg(history: list, width: int = 240, height: int = 60) -> str:
         return ""
     return (
         f"<svg width='{width}' height='{height}' role='img' aria-label='training curve'>"
-        + "".join(lines) + "</svg><br/><small>loss (blue), held-out (red) per epoch, log scale</small>"
+        + "".join(lines)
+        + "</svg><br/><small>loss (blue), held-out (red) per epoch, log scale</small>"
     )

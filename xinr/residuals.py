@@ -256,8 +256,12 @@ class KrigedMisfits(ResidualField):
             x = unit_vectors(self.lat[rows], self.lon[rows])
             for g0 in range(0, len(group), SHARED_SOLVE):
                 part = group[g0 : g0 + SHARED_SOLVE]
-                y = np.stack([self.residual[self.offsets[s] : self.offsets[s + 1]] for s in part], 1)
-                field = self.sigma * predict(self.fitted.kernel, x, y.astype(np.float64) / self.sigma, xq)
+                y = np.stack(
+                    [self.residual[self.offsets[s] : self.offsets[s + 1]] for s in part], 1
+                )
+                field = self.sigma * predict(
+                    self.fitted.kernel, x, y.astype(np.float64) / self.sigma, xq
+                )
                 done.update({s: field[:, j] for j, s in enumerate(part)})
         res = np.zeros((len(snaps), xq.shape[0]), dtype=np.float32)
         for i, s in enumerate(snaps.tolist()):
@@ -346,6 +350,7 @@ def held_out_check(
     bounds: tuple | None = None,
     max_snapshots: int = CHECK_SNAPSHOTS,
     peer=None,
+    errors: dict | None = None,
 ) -> dict:
     """Does the correction help where nothing was observed? Errors at held-out observations of
     the network alone and with the misfits of the other observations added.
@@ -410,16 +415,28 @@ def held_out_check(
     for pred, h in zip(preds, held, strict=True):
         idx = np.flatnonzero(h & np.isin(snap, checked_snapshots(snap[h], max_snapshots)))
         if idx.size:
-            _check_network(acc, lat, lon, point, snap, value, pred, h, idx, n_snapshots, bounds, peer)
+            _check_network(
+                acc, lat, lon, point, snap, value, pred, h, idx, n_snapshots, bounds, peer
+            )
     if not acc["where"]:
         return {k: 0 if k in ("locations", "observations") else float("nan") for k in _CHECK_OUT}
+    if errors is not None and acc["y"]:
+        names = {
+            "y": "y",
+            "network": "pred",
+            "corrected": "fixed",
+            "peer": "peer",
+            "variance": "var",
+        }
+        errors.update({k: np.concatenate(acc[v]) for k, v in names.items()})
+        errors["where"] = np.concatenate(acc["where"])
     return _check_summary(acc)
 
 
 _CHECK_LISTS = (
     "where", "net", "corr", "idw", "lin", "cross", "spread",
     "blend_network_num", "blend_network_den", "blend_corrected_num", "blend_corrected_den",
-    "y", "pred", "fixed", "peer",
+    "y", "pred", "fixed", "peer", "var",
 )  # fmt: skip
 _CHECK_OUT = (
     "locations", "observations", "network", "corrected", "se", "scale", "idw", "blend_network",
@@ -427,7 +444,9 @@ _CHECK_OUT = (
 )  # fmt: skip
 
 
-def _check_network(acc, lat, lon, point, snap, value, pred, h, idx, n_snapshots, bounds, peer) -> None:
+def _check_network(
+    acc, lat, lon, point, snap, value, pred, h, idx, n_snapshots, bounds, peer
+) -> None:
     """Append to ``acc`` the errors of one network (predictions ``pred``) at its held-out
     observations ``idx`` (``h``: where it held out), snapshot by snapshot."""
     idx = idx[np.argsort(snap[idx], kind="stable")]
@@ -464,6 +483,7 @@ def _check_network(acc, lat, lon, point, snap, value, pred, h, idx, n_snapshots,
         if peer is not None:
             other = peer(lat[seen], lon[seen], seen_value, glat, glon)
             acc["peer"].append(np.clip(other, lo, hi) if bounds is not None else other)
+            acc["var"].append(peer.variance(lat[seen], lon[seen], glat, glon))
             acc["y"].append(value[g])
             acc["pred"].append(pred[g])
             acc["fixed"].append(fixed)

@@ -66,6 +66,11 @@ def updated(est, da: xr.DataArray, *, epochs=None, max_time=None):
         times=times,
         residuals=combined_residuals(field.residuals, residual, n_old, n_old + n_new),
         combination=combined_combination(field.combination, observed, n_old, n_new),
+        uncertainty=None  # (a model saved without one)
+        if field.uncertainty is None
+        else field.uncertainty.with_snapshots(
+            observed.lat, observed.lon, observed.point, observed.snap, n_new
+        ),
     )
     out.labels_ = labels
     out.template_ = _template(est.template_, dim, labels[dim], da)

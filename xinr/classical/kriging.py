@@ -46,14 +46,15 @@ class Fitted:
     log_likelihood: float
 
 
-def fit_kernel(x: np.ndarray, y: np.ndarray, scale, seed: int = 0, nus=NUS) -> Fitted:
-    """The kernel of highest marginal likelihood among Matérn ``nus``, on at most
-    :data:`FIT_POINTS` of the observations ``x`` (n, d), ``y`` (n,) (standardised)."""
+def fit_kernel(x: np.ndarray, y: np.ndarray, scale, seed: int = 0, nus=NUS,
+               points: int = FIT_POINTS) -> Fitted:  # fmt: skip
+    """The kernel of highest marginal likelihood among Matérn ``nus``, on at most ``points``
+    of the observations ``x`` (n, d), ``y`` (n,) (standardised)."""
     from sklearn.gaussian_process import GaussianProcessRegressor
 
     rng = np.random.default_rng(seed)
-    if len(y) > FIT_POINTS:
-        pick = rng.choice(len(y), FIT_POINTS, replace=False)
+    if len(y) > points:
+        pick = rng.choice(len(y), points, replace=False)
         x, y = x[pick], y[pick]
     from sklearn.exceptions import ConvergenceWarning
 
@@ -69,10 +70,10 @@ def fit_kernel(x: np.ndarray, y: np.ndarray, scale, seed: int = 0, nus=NUS) -> F
     return best
 
 
-def fit_spatial(x: np.ndarray, y: np.ndarray, seed: int = 0) -> Fitted | None:
+def fit_spatial(x: np.ndarray, y: np.ndarray, seed: int = 0, **kwargs) -> Fitted | None:
     """:func:`fit_kernel` on unit vectors ``x`` with the length scale started at 10 neighbour
-    spacings; None with fewer than 3 observations."""
-    return fit_kernel(x, y, 10 * _spacing(x), seed) if len(y) >= 3 else None
+    spacings (``kwargs``: its ``nus`` and ``points``); None with fewer than 3 observations."""
+    return fit_kernel(x, y, 10 * _spacing(x), seed, **kwargs) if len(y) >= 3 else None
 
 
 def predict(kernel, x: np.ndarray, y: np.ndarray, xq: np.ndarray, std: bool = False):
