@@ -161,6 +161,19 @@ def test_series_without_residual_stage_and_between_snapshots():
     assert min(ends) - 1e-6 <= at_mid[0] <= max(ends) + 1e-6
 
 
+def test_moving_positions_cap_the_shape():
+    """Where snapshots see different places the std stops growing at the cap (the network
+    borrows from the other snapshots), which the calibration and the plan record."""
+    _, obs = analytic_field(nt=4, holes=0.4)
+    fitted = xinr.INR(**FAST).fit(obs)
+    cal = fitted.field_.uncertainty.calibration
+    assert fitted.plan_.rule("uncertainty cap").value == 0.9 and np.isfinite(cal.cap)
+    std = fitted.reconstruct(uncertainty=True)["tas_std"].values
+    u = fitted.field_.uncertainty
+    assert std.max() <= u.sigma * np.sqrt(cal.scale * cal.cap + cal.floor) * (1 + 1e-5)
+    assert Calibration(2.0, 0.5, cap=1.0).variance(np.array([0.5, 3.0])) == pytest.approx([1.5, 2.5])
+
+
 def test_update_gives_new_snapshots_a_std():
     _, obs = analytic_field(nt=4)
     fitted = xinr.INR(**FAST).fit(obs.isel(time=slice(0, 3)))

@@ -82,11 +82,13 @@ def residual_stage(
     predict,
     rows: np.ndarray | None,
     combine: str = "none",
+    cap: float | None = None,
 ) -> Residual:
     """The network's misfits at the observations ``rows`` (None: all), built into the residual
     stage ``stage`` and, where ``gate`` names one, kept only where the gate accepts the
     held-out check; then, where ``combine`` names a classical field, the combination stage
-    (:func:`combination_stage`); then the uncertainty (:func:`uncertainty_stage`).
+    (:func:`combination_stage`); then the uncertainty (:func:`uncertainty_stage`, its shape
+    capped at the quantile ``cap`` of the held-out variances).
     ``predict(model, rows)`` gives a model's values at observations."""
     if result.diverged:
         return Residual()
@@ -120,7 +122,7 @@ def residual_stage(
     if combine != "none":
         out.combination = combination_stage(check, obs, peer)
         check["combined"] = 0.0 if out.combination is None else out.combination.weight
-    out.uncertainty = uncertainty_stage(check, errors, obs, peer, out.combination)
+    out.uncertainty = uncertainty_stage(check, errors, obs, peer, out.combination, cap)
     return out
 
 
@@ -131,7 +133,8 @@ def _check_rows(obs: Observed, result: TrainResult, rows: np.ndarray) -> np.ndar
     return rows[np.isin(snap, checked_snapshots(obs.snap[result.held_out.numpy()], visits))]
 
 
-def uncertainty_stage(check, errors: dict, obs: Observed, peer: ValuePeer, combination):
+def uncertainty_stage(check, errors: dict, obs: Observed, peer: ValuePeer, combination,
+                      cap: float | None = None) -> Uncertainty:  # fmt: skip
     """The standard deviation of the field as fitted (:mod:`xinr.uncertainty`): the kriging
     variance of each snapshot's observed places under the peer's covariance, calibrated on the
     errors at the held-out observations (``errors``, from the check) of the network, corrected
@@ -142,7 +145,7 @@ def uncertainty_stage(check, errors: dict, obs: Observed, peer: ValuePeer, combi
         if combination is not None:
             mine = (1 - combination.weight) * mine + combination.weight * errors["peer"]
         error = (errors["y"] - mine) / peer.sigma
-        calibration = calibrate(error, errors["variance"], errors["where"])
+        calibration = calibrate(error, errors["variance"], errors["where"], cap=cap)
     return Uncertainty(obs.lat, obs.lon, obs.point, obs.snap, obs.n_snapshots,
                        peer.covariance, peer.sigma, calibration)  # fmt: skip
 
@@ -322,6 +325,7 @@ def fit_field(options: dict, user_model: dict, user_train: dict, lat, lon, locat
     residual = residual_stage(
         sized.plan.residuals, gate, sized.net, result, observed, predictor, sized.misfit_rows,
         combine=sized.plan.combine if not sized.config.resume else "none",
+        cap=sized.plan.uncertainty_cap,
     )  # fmt: skip
     plan = _outcome_rules(sized.plan, residual, sized.net, empty, times, one_axis)
     sized.net.to("cpu").eval()

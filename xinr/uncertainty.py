@@ -11,7 +11,10 @@ levels off at the field's variance (plus the unknown mean's) far from any.
 *Scale.* The variance of the error is ``sigma**2 * (scale * v + floor)``, with ``scale`` and
 ``floor`` fitted by maximum Gaussian likelihood to the errors of the field as fitted (network,
 residual and combination stages) at the held-out observations, where ``v`` is computed from the
-other observations of the same snapshot, as it is for a gap. Below :data:`MIN_CALIBRATION`
+other observations of the same snapshot, as it is for a gap. Where snapshots see different
+places the network borrows across them and the shape is capped at a quantile of the held-out
+variances (:func:`xinr.plan.rule_uncertainty_cap`): the held-out places lie next to
+observations and cannot say how far a gap's error grows. Below :data:`MIN_CALIBRATION`
 held-out locations the fit says it is not calibrated: from :data:`MIN_SCALE` locations it fits
 the scale alone (``floor`` 0), below that it gives the kriging variance itself.
 
@@ -118,18 +121,19 @@ def kriging_variance(cov: Covariance | None, x_obs: np.ndarray, xq: np.ndarray,
 
 @dataclass(frozen=True)
 class Calibration:
-    """The variance of the error, ``scale * v + floor`` (units of the anomalies' variance), fitted
-    at ``locations`` held-out places (``calibrated``), or the kriging variance itself where
-    there were too few."""
+    """The variance of the error, ``scale * min(v, cap) + floor`` (units of the anomalies'
+    variance), fitted at ``locations`` held-out places (``calibrated``), or the kriging variance
+    itself where there were too few."""
 
     scale: float = 1.0
     floor: float = 0.0
     locations: int = 0
     calibrated: bool = False
     error_variance: float = float("nan")  # the mean squared error there (same units)
+    cap: float = float("inf")  # the kriging variance beyond which the shape stops growing
 
     def variance(self, v: np.ndarray) -> np.ndarray:
-        return self.scale * np.asarray(v) + self.floor
+        return self.scale * np.minimum(np.asarray(v), self.cap) + self.floor
 
     def summary(self) -> str:
         if not self.calibrated:
@@ -142,17 +146,20 @@ class Calibration:
                 f"NOT calibrated: {self.locations} held-out locations, fewer than "
                 f"{MIN_CALIBRATION}; {what}"
             )
+        capped = f" (capped at {self.cap:.3g})" if np.isfinite(self.cap) else ""
         return (
-            f"kriging variance x {self.scale:.3g} + {self.floor:.3g}, calibrated at "
+            f"kriging variance{capped} x {self.scale:.3g} + {self.floor:.3g}, calibrated at "
             f"{self.locations} held-out locations"
         )
 
 
-def calibrate(error, v, where, min_locations: int = MIN_CALIBRATION) -> Calibration:
+def calibrate(error, v, where, min_locations: int = MIN_CALIBRATION,
+              cap: float | None = None) -> Calibration:  # fmt: skip
     """The :class:`Calibration` of highest Gaussian likelihood for standardised errors
     ``error`` at held-out observations whose kriging variance is ``v``, observed at places
     ``where`` (their count is the number of locations); flagged uncalibrated below
-    ``min_locations``: the scale alone from :data:`MIN_SCALE` locations, else none.
+    ``min_locations``: the scale alone from :data:`MIN_SCALE` locations, else none. With
+    ``cap``, the variance is capped at that quantile of ``v`` first (and so everywhere).
 
     Examples
     --------
@@ -173,13 +180,15 @@ def calibrate(error, v, where, min_locations: int = MIN_CALIBRATION) -> Calibrat
     error, v = np.asarray(error, dtype=np.float64), np.asarray(v, dtype=np.float64)
     ok = np.isfinite(error) & np.isfinite(v)
     error, v = error[ok], v[ok]
+    limit = float(np.quantile(v, cap)) if cap is not None and v.size else float("inf")
+    v = np.minimum(v, limit)
     locations = int(np.unique(np.asarray(where)[ok]).size)
     e2 = error**2
     if locations < min_locations:
         if locations < MIN_SCALE or not np.any(v > 0):
-            return Calibration(locations=locations, error_variance=float(np.mean(e2)))
+            return Calibration(locations=locations, error_variance=float(np.mean(e2)), cap=limit)
         scale = float(np.mean(e2 / np.maximum(v, 1e-12 + 1e-6 * v.max())))
-        return Calibration(scale, 0.0, locations, False, float(np.mean(e2)))
+        return Calibration(scale, 0.0, locations, False, float(np.mean(e2)), limit)
     floor_min = 1e-6 * max(float(np.mean(e2)), 1e-12)
 
     def nll(p):
@@ -191,7 +200,7 @@ def calibrate(error, v, where, min_locations: int = MIN_CALIBRATION) -> Calibrat
     )
     best = minimize(nll, start, method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-8})
     scale, floor = float(np.exp(best.x[0])), float(np.exp(best.x[1]) + floor_min)
-    return Calibration(scale, floor, locations, True, float(np.mean(e2)))
+    return Calibration(scale, floor, locations, True, float(np.mean(e2)), limit)
 
 
 class Uncertainty:
@@ -277,7 +286,7 @@ class Uncertainty:
         return {
             "covariance": None if self.covariance is None else self.covariance.to_list(),
             "sigma": self.sigma,
-            "calibration": [c.scale, c.floor, c.locations, c.calibrated, c.error_variance],
+            "calibration": [c.scale, c.floor, c.locations, c.calibrated, c.error_variance, c.cap],
         }
 
     def to_arrays(self) -> dict:
@@ -288,11 +297,12 @@ class Uncertainty:
         offsets = np.asarray(arrays["offsets"], dtype=np.int64)
         snap = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
         cov = meta["covariance"]
-        scale, floor, locations, calibrated, spread = meta["calibration"]
+        scale, floor, locations, calibrated, spread, cap = meta["calibration"]
         return cls(
             arrays["lat"], arrays["lon"], arrays["point"], snap, len(offsets) - 1,
             None if cov is None else Covariance(*map(float, cov)), float(meta["sigma"]),
-            Calibration(float(scale), float(floor), int(locations), bool(calibrated), float(spread)),
+            Calibration(float(scale), float(floor), int(locations), bool(calibrated),
+                        float(spread), float(cap)),  # fmt: skip
         )  # fmt: skip
 
 
