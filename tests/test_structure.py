@@ -12,7 +12,7 @@ PACKAGE = pathlib.Path(__file__).parents[1] / "xinr"
 #: the modules that meet xarray: the accessor, the estimator's front, reading and labelling
 EDGES = {
     "accessor", "cli", "comparison", "coords", "datasets", "estimator", "paperbench",
-    "fill", "reconstruct", "sampling", "state", "updating",
+    "fill", "plot", "reconstruct", "sampling", "state", "updating",
 }  # fmt: skip
 MAX_LINES = 80  # of code, docstrings left out
 

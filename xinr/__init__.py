@@ -12,7 +12,10 @@ from .comparison import compare
 from .errors import CoordinateError, DataError, ModelFileError, NotFittedError
 from .estimator import INR, load
 
-_LAZY = {"list_models": "models", "register_model": "models", "datasets": None, "models": None}
+_LAZY = {
+    "list_models": "models", "register_model": "models", "datasets": None, "models": None,
+    "plot_snapshot": "plot", "plot_history": "plot",
+}  # fmt: skip
 
 
 def __getattr__(name):
@@ -36,5 +39,7 @@ __all__ = [
     "datasets",
     "list_models",
     "load",
+    "plot_history",
+    "plot_snapshot",
     "register_model",
 ]
