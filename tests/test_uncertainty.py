@@ -205,3 +205,14 @@ def test_cli_writes_the_std(tmp_path):
 
 def test_calibration_default_is_the_kriging_variance():
     assert Calibration().variance(np.array([0.5])) == pytest.approx([0.5])
+
+
+def test_a_model_saved_without_uncertainty_says_so():
+    import os
+
+    here = os.path.join(os.path.dirname(__file__), "data")
+    old = xinr.load(os.path.join(here, "format1_resmlp.xinr"))
+    assert old.reconstruct().shape  # the field itself still reconstructs
+    with pytest.raises(ValueError, match="no standard deviations.*Refit"):
+        old.reconstruct(uncertainty=True)
+    assert "uncertainty: none" in repr(old)
