@@ -383,6 +383,7 @@ def test_html_repr_for_notebooks(field):
     ET.fromstring(page)  # well-formed: every tag closed, the name escaped
     assert "t&lt;a&gt;s" in page and "<polyline" in page
     assert page.count("<li>") == len(fitted.plan_.rules)
+    assert ">uncertainty</th>" in page and "calibrated" in page
     assert "not fitted" in xinr.INR()._repr_html_()
 
 

@@ -137,6 +137,11 @@ def _draw(plt, panels, fitted, name, labels):
         ax.set_title(f"observed {name}" if title == "observed" else title)
         ax.set_xlabel("longitude")
         ax.set_ylabel("latitude")
+    shown = [ax for ax in axes[0] if ax.get_visible()]
+    grid_ax = shown[1] if len(shown) > 1 else shown[0]  # the reconstruction's extent for all
+    for ax in shown:
+        ax.set_xlim(grid_ax.get_xlim())
+        ax.set_ylim(grid_ax.get_ylim())
     when = ", ".join(f"{d}={v}" for d, v in labels.items())
     fig.suptitle(f"{name}" + (f" ({units})" if units else "") + (f", {when}" if when else ""))
     return fig
@@ -179,8 +184,9 @@ def plot_history(fitted, ax=None):
     hist = fitted.history_
     epochs = np.arange(1, len(hist) + 1)
     ax.plot(epochs, [h.get("loss", np.nan) for h in hist], label="training loss")
-    if any("val" in h for h in hist):
-        ax.plot(epochs, [h.get("val", np.nan) for h in hist], label="held-out loss")
+    seen = [(e, h["val"]) for e, h in zip(epochs, hist, strict=True) if "val" in h]
+    if seen:  # (the held-out loss is taken every few epochs)
+        ax.plot(*zip(*seen, strict=True), marker=".", label="held-out loss")
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (standardised units)")
